@@ -99,9 +99,12 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.number})"
 
+    def clean_fields(self, exclude=None) -> None:
+        # People type VAT ids with spaces, dashes and in lower case; store the canonical form.
+        self.vat_id = re.sub(r"[\s.-]", "", self.vat_id or "").upper()
+        super().clean_fields(exclude=exclude)
+
     def clean(self) -> None:
-        if self.vat_id:
-            self.vat_id = re.sub(r"[\s-]", "", self.vat_id).upper()
         if self.vat_id and self.country and self.vat_id[:2] not in vat_prefixes(str(self.country)):
             raise ValidationError({"vat_id": _("The VAT id's prefix does not match the customer's country.")})
 
@@ -165,12 +168,13 @@ class IdToken(models.Model):
     def __str__(self) -> str:
         return self.uid
 
-    def clean(self) -> None:
-        self.uid = self.uid.strip()
+    def clean_fields(self, exclude=None) -> None:
+        # Card readers report UIDs in either case; one canonical form keeps the uid unique.
+        self.uid = (self.uid or "").strip()
         if self.type in (self.Type.ISO14443, self.Type.ISO15693):
             self.uid = self.uid.upper()
-        if self.contract_id:
-            self.contract_id = self.contract_id.upper()
+        self.contract_id = (self.contract_id or "").strip().upper()
+        super().clean_fields(exclude=exclude)
 
     def is_usable_at(self, moment) -> bool:
         """Valid, not past its expiry date, and owned by an active customer."""

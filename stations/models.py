@@ -73,8 +73,12 @@ class Location(models.Model):
     postal_code = models.CharField(max_length=16)
     city = models.CharField(max_length=100)
     country = CountryField()
-    latitude = models.DecimalField(max_digits=9, decimal_places=6)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6)
+    latitude = models.DecimalField(
+        max_digits=9, decimal_places=6, validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.DecimalField(
+        max_digits=9, decimal_places=6, validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
     time_zone = models.CharField(
         max_length=64, validators=[validate_time_zone], help_text=_("IANA zone; tariffs use its local time.")
     )
@@ -209,9 +213,10 @@ class Evse(models.Model):
     def __str__(self) -> str:
         return self.evse_id
 
-    def clean(self) -> None:
-        if self.evse_id:
-            self.evse_id = self.evse_id.strip().upper()
+    def clean_fields(self, exclude=None) -> None:
+        # eMI3 ids are case-insensitive; we store them upper-case so that uniqueness holds.
+        self.evse_id = (self.evse_id or "").strip().upper()
+        super().clean_fields(exclude=exclude)
 
 
 class ConnectorStatus(models.TextChoices):

@@ -24,3 +24,44 @@ def staff_api_client(staff_user):
     client = APIClient()
     client.force_authenticate(staff_user)
     return client
+
+
+@pytest.fixture
+def live_asgi_server(transactional_db):
+    """The product's ASGI application served by a real uvicorn server on a free loopback port.
+
+    It runs in a thread of the test process so that it shares the test database; yields the base URL.
+    """
+    import asyncio
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from evbackoffice.asgi import application
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
+        ws_ping_interval=None,
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the ASGI server did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    # The server's sync code ran in asgiref's thread-sensitive executor; close the database connection it
+    # holds there, or PostgreSQL refuses to drop the test database at the end of the run.
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)

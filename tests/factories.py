@@ -28,6 +28,7 @@ class LocationFactory(factory.django.DjangoModelFactory):
 class ChargePointFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ChargePoint
+        skip_postgeneration_save = True
 
     location = factory.SubFactory(LocationFactory)
     identity = factory.Sequence(lambda n: f"CP{n:05d}")
