@@ -22,12 +22,13 @@ from django_countries.fields import CountryField
 # eMI3 EVSE id: country, operator id, "E", power outlet id; the "*" separators are optional (OCPI 2.2.1).
 EVSE_ID_RE = r"^[A-Z]{2}\*?[A-Z0-9]{3}\*?E[A-Z0-9*]{1,30}$"
 # OCPP identity: it is the last path segment of the websocket URL and the Basic-auth user name, so no
-# ":" (RFC 7617) and nothing that needs URL-encoding. OCPP 1.6 security whitepaper: at most 48 characters.
-IDENTITY_RE = r"^[A-Za-z0-9._\-*]{1,48}$"
+# ":" (RFC 7617) and nothing that needs URL-encoding; it also names channel-layer groups, which allow only
+# letters, digits, "-", "_" and ".". OCPP 1.6 security whitepaper: at most 48 characters.
+IDENTITY_RE = r"^[A-Za-z0-9._\-]{1,48}$"
 
 validate_evse_id = RegexValidator(EVSE_ID_RE, _("Enter an eMI3 EVSE id such as DE*ABC*E1234*1."))
 validate_identity = RegexValidator(
-    IDENTITY_RE, _("1-48 characters: letters, digits, '.', '_', '-' or '*'.")
+    IDENTITY_RE, _("1-48 characters: letters, digits, '.', '_' or '-'.")
 )
 
 

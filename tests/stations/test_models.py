@@ -154,7 +154,7 @@ def test_station_without_password_never_authenticates():
     assert not ChargePointFactory().check_password("")
 
 
-@pytest.mark.parametrize("identity", ["CP 1", "CP:1", "CP/1", "x" * 49])
+@pytest.mark.parametrize("identity", ["CP 1", "CP:1", "CP/1", "CP*1", "x" * 49])
 def test_identity_must_be_usable_in_a_url_and_basic_auth(identity):
     with pytest.raises(ValidationError) as excinfo:
         ChargePointFactory.build(location=LocationFactory(), identity=identity).full_clean()
