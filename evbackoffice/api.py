@@ -5,6 +5,7 @@ from django.db import IntegrityError
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
+from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -16,7 +17,10 @@ class Pagination(pagination.PageNumberPagination):
 def exception_handler(exc, context) -> Response | None:
     """Maps model validation and constraint errors to 400 so that bad input never becomes a 500."""
     if isinstance(exc, DjangoValidationError):
-        exc = exceptions.ValidationError(as_serializer_error(exc))
+        detail = as_serializer_error(exc)
+        if "__all__" in detail:
+            detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop("__all__")
+        exc = exceptions.ValidationError(detail)
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError({"non_field_errors": ["This change conflicts with existing data."]})
     return drf_exception_handler(exc, context)

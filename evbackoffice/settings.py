@@ -93,6 +93,14 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "customers.User"
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    "stations.hashers.StationPasswordHasher",  # station credentials only (see stations/hashers.py)
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -177,11 +185,28 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "status" with different choices; name each enum after its owner.
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectorStatusEnum": "stations.models.ConnectorStatus",
+        "CustomerStatusEnum": "customers.models.Customer.Status",
+        "IdTokenStatusEnum": "customers.models.IdToken.Status",
+    },
     # Swagger UI is served from our own static files, never from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# --- OCPP ---------------------------------------------------------------------------------------------
+# Stations we do not know are refused; with this on they may connect and boot, and wait as Pending until
+# an operator accepts them in the admin (onboarding).
+OCPP_ACCEPT_UNKNOWN_STATIONS = env.bool("OCPP_ACCEPT_UNKNOWN_STATIONS", default=False)
+OCPP_HEARTBEAT_INTERVAL_S = env.int("OCPP_HEARTBEAT_INTERVAL_S", default=300)
+OCPP_RESPONSE_TIMEOUT_S = env.float("OCPP_RESPONSE_TIMEOUT_S", default=30)
+OCPP_MAX_FRAME_CHARS = env.int("OCPP_MAX_FRAME_CHARS", default=256 * 1024)
+OCPP_JOURNAL_DAYS = env.int("OCPP_JOURNAL_DAYS", default=30)
+# Threads (each with its own database connection) that run the OCPP handlers' database work.
+OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)
 
 # --- Operator -----------------------------------------------------------------------------------------
 CURRENCIES = ("EUR", "CHF", "GBP", "DKK", "SEK", "NOK", "PLN", "CZK", "HUF", "USD")
@@ -217,7 +242,7 @@ if not DEBUG:
 
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
+    default="django.core.mail.backends." + ("console.EmailBackend" if DEBUG else "smtp.EmailBackend"),
 )
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:

@@ -3,6 +3,15 @@ from rest_framework.test import APIClient
 
 from tests.factories import StaffUserFactory, UserFactory
 
+# Tests make many users and stations; production work factors would dominate the run. What is stored is
+# still a salted hash, so "never stored in clear" stays observable.
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "stations.hashers.StationPasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = FAST_HASHERS
+
 
 @pytest.fixture
 def staff_user(db):

@@ -76,7 +76,7 @@ def test_duplicate_evse_id_is_refused():
         EvseFactory(evse_id="DE*EVB*E1234*1")
 
 
-@pytest.mark.parametrize("evse_id", ["DE*EVB*1234*1", "D*EVB*E1", "DE-EVB-E1234", "DE*EVB*E", ""])
+@pytest.mark.parametrize("evse_id", ["DE*EVB*1234*1", "D*EVB*E1", "DE-EVB-E1234", "DE*EVB*E"])
 def test_invalid_evse_id_is_refused_by_validation_and_by_the_database(evse_id):
     evse = EvseFactory.build(charge_point=ChargePointFactory(), evse_id=evse_id)
 

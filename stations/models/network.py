@@ -1,5 +1,4 @@
-"""The charging network as operated: locations, charge points, EVSEs, connectors, and what stations report
-(charging sessions and their meter values).
+"""The charging network as operated: locations, charge points, EVSEs and connectors.
 
 Identifiers follow the standards: OCPP identities for charge points, eMI3 ids for EVSEs, OCPI enums for
 connector standards and formats. In OCPP 1.6 a station numbers its connectors 1..n; we map connector N to
@@ -14,7 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -110,6 +109,22 @@ class Location(models.Model):
         return zoneinfo.ZoneInfo(self.time_zone)
 
 
+class ConnectorStatus(models.TextChoices):
+    """OCPP 1.6 ChargePointStatus and OCPP 2.0.1 ConnectorStatusEnumType (Occupied)."""
+
+    AVAILABLE = "Available", _("Available")
+    PREPARING = "Preparing", _("Preparing")
+    CHARGING = "Charging", _("Charging")
+    SUSPENDED_EVSE = "SuspendedEVSE", _("Suspended by station")
+    SUSPENDED_EV = "SuspendedEV", _("Suspended by vehicle")
+    FINISHING = "Finishing", _("Finishing")
+    OCCUPIED = "Occupied", _("Occupied")
+    RESERVED = "Reserved", _("Reserved")
+    UNAVAILABLE = "Unavailable", _("Unavailable")
+    FAULTED = "Faulted", _("Faulted")
+    UNKNOWN = "Unknown", _("Unknown")
+
+
 class ChargePoint(models.Model):
     """A charging station as an OCPP client: its identity, credentials and what it told us about itself."""
 
@@ -129,7 +144,10 @@ class ChargePoint(models.Model):
         PENDING = "Pending", _("Pending")
         REJECTED = "Rejected", _("Rejected")
 
-    location = models.ForeignKey(Location, on_delete=models.PROTECT, related_name="charge_points")
+    location = models.ForeignKey(
+        Location, null=True, blank=True, on_delete=models.PROTECT, related_name="charge_points",
+        help_text=_("Empty only for a station that connected for onboarding and is not placed yet."),
+    )
     identity = models.CharField(
         _("OCPP identity"), max_length=48, unique=True, validators=[validate_identity],
         help_text=_("Charge box identity: the last segment of the station's websocket URL."),
@@ -154,6 +172,22 @@ class ChargePoint(models.Model):
     )
     is_connected = models.BooleanField(_("connected"), default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    connected_at = models.DateTimeField(null=True, blank=True)
+    connection_channel = models.CharField(
+        max_length=120, blank=True, editable=False,
+        help_text=_("Channel-layer name of the server connection that holds the station's socket."),
+    )
+    # Connector 0 of OCPP 1.6: the station as a whole.
+    status = models.CharField(max_length=16, choices=ConnectorStatus.choices, default=ConnectorStatus.UNKNOWN)
+    error_code = models.CharField(max_length=50, blank=True)
+    firmware_status = models.CharField(max_length=32, blank=True)
+    diagnostics_status = models.CharField(max_length=32, blank=True)
+    last_transaction_id = models.PositiveIntegerField(
+        default=0, editable=False, help_text=_("Counter for the OCPP 1.6 transaction ids we assign.")
+    )
+    local_list_version = models.IntegerField(
+        default=0, editable=False, help_text=_("Version of the local authorisation list last sent.")
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -178,7 +212,7 @@ class ChargePoint(models.Model):
             raise ValidationError(
                 {"password": _("A station password has 16 to 40 characters (OCPP security profile 1/2).")}
             )
-        self.password_hash = make_password(raw_password)
+        self.password_hash = make_password(raw_password, hasher="pbkdf2_sha256_station")
 
     def check_password(self, raw_password: str) -> bool:
         return bool(self.password_hash) and check_password(raw_password, self.password_hash)
@@ -197,8 +231,9 @@ class Evse(models.Model):
         help_text=_("1, 2, ... as the station numbers it (OCPP 1.6: the connector id)."),
     )
     evse_id = models.CharField(
-        _("EVSE id (eMI3)"), max_length=48, unique=True, validators=[validate_evse_id],
-        help_text=_("Printed on the station and used in roaming, e.g. DE*ABC*E1234*1."),
+        _("EVSE id (eMI3)"), max_length=48, unique=True, null=True, blank=True, validators=[validate_evse_id],
+        help_text=_("Printed on the station and used in roaming, e.g. DE*ABC*E1234*1. Empty only for an EVSE "
+                    "a station reported before the operator described it."),
     )
     physical_reference = models.CharField(max_length=16, blank=True, help_text=_("Label on the station."))
 
@@ -212,28 +247,12 @@ class Evse(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.evse_id
+        return self.evse_id or f"{self.charge_point} EVSE {self.ocpp_evse_id}"
 
     def clean_fields(self, exclude=None) -> None:
         # eMI3 ids are case-insensitive; we store them upper-case so that uniqueness holds.
-        self.evse_id = (self.evse_id or "").strip().upper()
+        self.evse_id = (self.evse_id or "").strip().upper() or None
         super().clean_fields(exclude=exclude)
-
-
-class ConnectorStatus(models.TextChoices):
-    """OCPP 1.6 ChargePointStatus and OCPP 2.0.1 ConnectorStatusEnumType (Occupied)."""
-
-    AVAILABLE = "Available", _("Available")
-    PREPARING = "Preparing", _("Preparing")
-    CHARGING = "Charging", _("Charging")
-    SUSPENDED_EVSE = "SuspendedEVSE", _("Suspended by station")
-    SUSPENDED_EV = "SuspendedEV", _("Suspended by vehicle")
-    FINISHING = "Finishing", _("Finishing")
-    OCCUPIED = "Occupied", _("Occupied")
-    RESERVED = "Reserved", _("Reserved")
-    UNAVAILABLE = "Unavailable", _("Unavailable")
-    FAULTED = "Faulted", _("Faulted")
-    UNKNOWN = "Unknown", _("Unknown")
 
 
 class Connector(models.Model):
@@ -264,12 +283,15 @@ class Connector(models.Model):
 
     evse = models.ForeignKey(Evse, on_delete=models.CASCADE, related_name="connectors")
     ocpp_connector_id = models.PositiveIntegerField(_("OCPP connector id"), default=1)
-    standard = models.CharField(max_length=32, choices=Standard.choices)
-    format = models.CharField(max_length=8, choices=Format.choices)
-    power_type = models.CharField(max_length=16, choices=PowerType.choices)
-    max_voltage_v = models.PositiveIntegerField(_("max voltage (V)"))
-    max_amperage_a = models.PositiveIntegerField(_("max current (A)"))
-    max_power_w = models.PositiveIntegerField(_("max power (W)"), validators=[MaxValueValidator(4_000_000)])
+    # Plug details are empty only for a connector a station reported before the operator described it.
+    standard = models.CharField(max_length=32, choices=Standard.choices, blank=True)
+    format = models.CharField(max_length=8, choices=Format.choices, blank=True)
+    power_type = models.CharField(max_length=16, choices=PowerType.choices, blank=True)
+    max_voltage_v = models.PositiveIntegerField(_("max voltage (V)"), null=True, blank=True)
+    max_amperage_a = models.PositiveIntegerField(_("max current (A)"), null=True, blank=True)
+    max_power_w = models.PositiveIntegerField(
+        _("max power (W)"), null=True, blank=True, validators=[MaxValueValidator(4_000_000)]
+    )
     status = models.CharField(max_length=16, choices=ConnectorStatus.choices, default=ConnectorStatus.UNKNOWN)
     error_code = models.CharField(max_length=50, blank=True, help_text=_("Last error code the station reported."))
     status_changed_at = models.DateTimeField(null=True, blank=True)
@@ -279,154 +301,10 @@ class Connector(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["evse", "ocpp_connector_id"], name="connector_ocpp_id_unique_per_evse"),
             models.CheckConstraint(condition=Q(ocpp_connector_id__gte=1), name="connector_ocpp_id_positive"),
-            models.CheckConstraint(condition=Q(max_power_w__gt=0), name="connector_max_power_positive"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.evse.evse_id} #{self.ocpp_connector_id} ({self.get_standard_display()})"
-
-
-class ChargingSession(models.Model):
-    """A charging transaction as the station reports it. Energy in integer Wh, times aware UTC."""
-
-    class State(models.TextChoices):
-        ACTIVE = "active", _("Active")
-        COMPLETED = "completed", _("Completed")
-
-    class StopReason(models.TextChoices):
-        # OCPP 1.6 Reason (2.0.1 ReasonEnumType adds a few; stored as reported).
-        LOCAL = "Local", _("Stopped at the station")
-        REMOTE = "Remote", _("Stopped remotely")
-        EV_DISCONNECTED = "EVDisconnected", _("Vehicle disconnected")
-        DE_AUTHORIZED = "DeAuthorized", _("De-authorised")
-        EMERGENCY_STOP = "EmergencyStop", _("Emergency stop")
-        HARD_RESET = "HardReset", _("Hard reset")
-        SOFT_RESET = "SoftReset", _("Soft reset")
-        POWER_LOSS = "PowerLoss", _("Power loss")
-        REBOOT = "Reboot", _("Reboot")
-        UNLOCK_COMMAND = "UnlockCommand", _("Unlock command")
-        OTHER = "Other", _("Other")
-
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.PROTECT, related_name="sessions")
-    transaction_id = models.CharField(
-        max_length=36, help_text=_("Transaction id on the station (OCPP 1.6: the integer we assigned).")
-    )
-    evse = models.ForeignKey(Evse, on_delete=models.PROTECT, related_name="sessions")
-    connector = models.ForeignKey(Connector, on_delete=models.PROTECT, related_name="sessions")
-    id_token = models.ForeignKey(
-        "customers.IdToken", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
-    )
-    id_tag = models.CharField(
-        _("id tag as reported"), max_length=36, blank=True,
-        help_text=_("Kept even when the token is unknown to us."),
-    )
-    customer = models.ForeignKey(
-        "customers.Customer", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
-    )
-    started_at = models.DateTimeField()
-    stopped_at = models.DateTimeField(null=True, blank=True)
-    meter_start_wh = models.BigIntegerField(_("meter start (Wh)"))
-    meter_stop_wh = models.BigIntegerField(_("meter stop (Wh)"), null=True, blank=True)
-    stop_reason = models.CharField(max_length=32, choices=StopReason.choices, blank=True)
-    state = models.CharField(max_length=16, choices=State.choices, default=State.ACTIVE)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["-started_at"]
-        indexes = [
-            models.Index(fields=["customer", "-started_at"], name="session_customer_started_idx"),
-            models.Index(fields=["-started_at"], name="session_started_idx"),
-        ]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["charge_point", "transaction_id"], name="session_transaction_id_unique_per_station"
-            ),
-            models.UniqueConstraint(
-                fields=["connector"], condition=Q(state="active"), name="session_one_active_per_connector"
-            ),
-            models.CheckConstraint(condition=Q(meter_start_wh__gte=0), name="session_meter_start_not_negative"),
             models.CheckConstraint(
-                condition=Q(meter_stop_wh__isnull=True) | Q(meter_stop_wh__gte=F("meter_start_wh")),
-                name="session_meter_stop_not_before_start",
-            ),
-            models.CheckConstraint(
-                condition=Q(stopped_at__isnull=True) | Q(stopped_at__gte=F("started_at")),
-                name="session_stop_not_before_start",
-            ),
-            models.CheckConstraint(
-                condition=Q(state="active", stopped_at__isnull=True)
-                | Q(state="completed", stopped_at__isnull=False, meter_stop_wh__isnull=False),
-                name="session_state_matches_stop",
+                condition=Q(max_power_w__isnull=True) | Q(max_power_w__gt=0), name="connector_max_power_positive"
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.charge_point.identity} tx {self.transaction_id}"
-
-    @property
-    def energy_wh(self) -> int | None:
-        if self.meter_stop_wh is None:
-            return None
-        return self.meter_stop_wh - self.meter_start_wh
-
-    @property
-    def duration_s(self) -> int | None:
-        if self.stopped_at is None:
-            return None
-        return int((self.stopped_at - self.started_at).total_seconds())
-
-
-class MeterValue(models.Model):
-    """One sampled value of one measurand (OCPP SampledValue), at one time, on one connector or session.
-
-    Energy registers are integer Wh (converted from kWh at the edge); other measurands keep the unit the
-    station reported, normalised to the SI base unit (W, A, V, %, Hz, ...).
-    """
-
-    class Measurand(models.TextChoices):
-        ENERGY_IMPORT_REGISTER = "Energy.Active.Import.Register"
-        ENERGY_EXPORT_REGISTER = "Energy.Active.Export.Register"
-        ENERGY_REACTIVE_IMPORT_REGISTER = "Energy.Reactive.Import.Register"
-        ENERGY_REACTIVE_EXPORT_REGISTER = "Energy.Reactive.Export.Register"
-        ENERGY_IMPORT_INTERVAL = "Energy.Active.Import.Interval"
-        ENERGY_EXPORT_INTERVAL = "Energy.Active.Export.Interval"
-        POWER_IMPORT = "Power.Active.Import"
-        POWER_EXPORT = "Power.Active.Export"
-        POWER_OFFERED = "Power.Offered"
-        POWER_FACTOR = "Power.Factor"
-        POWER_REACTIVE_IMPORT = "Power.Reactive.Import"
-        CURRENT_IMPORT = "Current.Import"
-        CURRENT_EXPORT = "Current.Export"
-        CURRENT_OFFERED = "Current.Offered"
-        VOLTAGE = "Voltage"
-        FREQUENCY = "Frequency"
-        TEMPERATURE = "Temperature"
-        SOC = "SoC"
-        RPM = "RPM"
-
-    session = models.ForeignKey(
-        ChargingSession, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values"
-    )
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="meter_values")
-    connector = models.ForeignKey(
-        Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values",
-        help_text=_("Empty for values of the whole station (OCPP connector 0)."),
-    )
-    timestamp = models.DateTimeField()
-    measurand = models.CharField(max_length=40, choices=Measurand.choices, default=Measurand.ENERGY_IMPORT_REGISTER)
-    phase = models.CharField(max_length=8, blank=True)
-    location = models.CharField(max_length=8, blank=True, help_text=_("Outlet, Inlet, Body, Cable or EV."))
-    context = models.CharField(max_length=24, blank=True, help_text=_("Sample.Periodic, Transaction.Begin, ..."))
-    value = models.DecimalField(max_digits=20, decimal_places=4)
-    unit = models.CharField(max_length=12, blank=True)
-
-    class Meta:
-        ordering = ["timestamp", "id"]
-        indexes = [
-            models.Index(fields=["session", "timestamp"], name="metervalue_session_time_idx"),
-            models.Index(fields=["charge_point", "timestamp"], name="metervalue_station_time_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.measurand} {self.value} {self.unit} @ {self.timestamp:%Y-%m-%d %H:%M:%S}"
+        return f"{self.evse} #{self.ocpp_connector_id} ({self.get_standard_display() or 'not described'})"

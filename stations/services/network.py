@@ -1,15 +1,14 @@
-"""Writes to the charging network's equipment: locations, charge points and their EVSEs and connectors.
+"""Writes to the network's equipment (locations, charge points, EVSEs, connectors), each run through full_clean().
 
-Every service validates with the model's full_clean() inside one transaction, so the web UI, the API and
-scripts all enforce the same rules. Errors about nested EVSEs and connectors carry dotted paths such as
-``evses.1.evse_id`` or ``evses.0.connectors.1.max_power_w`` (index into the list the caller gave).
+Errors about nested EVSEs and connectors carry dotted paths such as ``evses.1.evse_id`` (indexes into the
+caller's lists), so the API can point at the entry at fault.
 """
 
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 
 from stations.models import ChargePoint, Connector, Evse, Location, always_open
@@ -25,10 +24,7 @@ def _validate_and_save(obj: models.Model, *, path: str = "") -> None:
     except ValidationError as exc:
         if not path:
             raise
-        raise ValidationError(
-            {f"{path}.{'non_field_errors' if field == NON_FIELD_ERRORS else field}": messages
-             for field, messages in exc.message_dict.items()}
-        ) from None
+        raise ValidationError({f"{path}.{field}": messages for field, messages in exc.message_dict.items()}) from None
     obj.save()
 
 
@@ -71,8 +67,8 @@ def location_update(*, location: Location, data: Mapping[str, Any]) -> Location:
 @transaction.atomic
 def charge_point_create(
     *,
-    location: Location,
     identity: str,
+    location: Location | None = None,
     ocpp_version: str = ChargePoint.OcppVersion.V16,
     security_profile: int = ChargePoint.SecurityProfile.BASIC,
     registration_status: str = ChargePoint.RegistrationStatus.PENDING,

@@ -1,0 +1,160 @@
+"""The operator's admin for customer accounts, their ID tokens and the users who sign in.
+
+Suspending customers and blocking tokens are plain status updates for now; they move to customers.services
+(where stations' local authorisation lists and roaming partners will also be told) once it has them.
+"""
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_countries.filters import CountryFilter
+
+from customers.models import Customer, IdToken, User
+
+
+class IdTokenInline(admin.TabularInline):
+    model = IdToken
+    fields = ("uid", "type", "visual_number", "status", "expires_at", "user", "label")
+    autocomplete_fields = ("user",)
+    show_change_link = True
+    extra = 0
+
+
+class UserInline(admin.TabularInline):
+    """The people who sign in for this account, as read-only links (users are edited on their own page)."""
+
+    model = User
+    fields = ("username", "email", "first_name", "last_name", "fleet_role", "is_active")
+    readonly_fields = fields
+    show_change_link = True
+    extra = 0
+    verbose_name = _("user")
+    verbose_name_plural = _("users")
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ("number", "name", "kind", "email", "country", "currency", "status", "token_count")
+    list_filter = ("kind", "status", ("country", CountryFilter), "currency")
+    search_fields = ("name", "email", "number", "vat_id")
+    readonly_fields = ("number", "created_at", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("number", "kind", "name", "status")}),
+        (_("Contact"), {"fields": ("email", "phone", "language")}),
+        (_("Billing address"), {
+            "fields": ("address_line1", "address_line2", "postal_code", "city", "country", "vat_id", "currency"),
+        }),
+        (_("Record"), {"fields": ("created_at", "updated_at")}),
+    )
+    inlines = (IdTokenInline, UserInline)
+    actions = ("suspend", "reactivate")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(token_count=Count("tokens"))
+
+    @admin.display(description=_("tokens"), ordering="token_count")
+    def token_count(self, customer: Customer) -> int:
+        return customer.token_count
+
+    @admin.action(description=_("Suspend the selected customers"), permissions=["change"])
+    def suspend(self, request, queryset) -> None:
+        count = queryset.filter(status=Customer.Status.ACTIVE).update(
+            status=Customer.Status.SUSPENDED, updated_at=timezone.now()
+        )
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d customer suspended; their tokens are refused from now on.",
+                "%(count)d customers suspended; their tokens are refused from now on.",
+                count,
+            ) % {"count": count},
+        )
+
+    @admin.action(description=_("Reactivate the selected suspended customers"), permissions=["change"])
+    def reactivate(self, request, queryset) -> None:
+        # Closed accounts stay closed: reopening one is a decision, not a bulk action.
+        count = queryset.filter(status=Customer.Status.SUSPENDED).update(
+            status=Customer.Status.ACTIVE, updated_at=timezone.now()
+        )
+        self.message_user(
+            request,
+            ngettext("%(count)d customer reactivated.", "%(count)d customers reactivated.", count) % {"count": count},
+        )
+
+
+class CustomerKindFilter(admin.ChoicesFieldListFilter):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = _("customer kind")  # "kind" alone reads like the token's type
+
+
+class ExpiryFilter(admin.SimpleListFilter):
+    title = _("expiry")
+    parameter_name = "expiry"
+
+    def lookups(self, request, model_admin):
+        return [("expired", _("Has expired")), ("later", _("Expires later")), ("never", _("No expiry date"))]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        if self.value() == "expired":
+            return queryset.filter(expires_at__lte=now)
+        if self.value() == "later":
+            return queryset.filter(expires_at__gt=now)
+        if self.value() == "never":
+            return queryset.filter(expires_at__isnull=True)
+        return queryset
+
+
+@admin.register(IdToken)
+class IdTokenAdmin(admin.ModelAdmin):
+    list_display = ("uid", "type", "status", "expires_at", "customer", "user", "visual_number")
+    list_select_related = ("customer", "user")
+    list_filter = ("status", "type", ExpiryFilter, ("customer__kind", CustomerKindFilter))
+    search_fields = ("uid", "visual_number", "contract_id", "customer__name")
+    autocomplete_fields = ("customer", "user")
+    readonly_fields = ("created_at", "updated_at")
+    actions = ("block", "unblock")
+
+    @admin.action(description=_("Block the selected tokens"), permissions=["change"])
+    def block(self, request, queryset) -> None:
+        count = queryset.exclude(status=IdToken.Status.BLOCKED).update(
+            status=IdToken.Status.BLOCKED, updated_at=timezone.now()
+        )
+        self.message_user(
+            request, ngettext("%(count)d token blocked.", "%(count)d tokens blocked.", count) % {"count": count}
+        )
+
+    @admin.action(description=_("Unblock the selected tokens"), permissions=["change"])
+    def unblock(self, request, queryset) -> None:
+        # Only blocked tokens become valid again; an expired token stays expired.
+        count = queryset.filter(status=IdToken.Status.BLOCKED).update(
+            status=IdToken.Status.VALID, updated_at=timezone.now()
+        )
+        self.message_user(
+            request, ngettext("%(count)d token unblocked.", "%(count)d tokens unblocked.", count) % {"count": count}
+        )
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    account_fieldset = (_("Customer account"), {"fields": ("customer", "fleet_role")})
+    fieldsets = (*DjangoUserAdmin.fieldsets, account_fieldset)
+    add_fieldsets = (*DjangoUserAdmin.add_fieldsets, account_fieldset)
+    list_display = ("username", "email", "first_name", "last_name", "customer", "fleet_role", "is_staff", "is_active")
+    list_select_related = ("customer",)
+    list_filter = ("is_staff", "fleet_role", "is_superuser", "is_active", "groups")
+    search_fields = (*DjangoUserAdmin.search_fields, "customer__name", "customer__number")
+    autocomplete_fields = ("customer",)

@@ -1,0 +1,1 @@
+"""Every write to the stations app, one module per subdomain (network.py: locations, charge points, EVSEs)."""
