@@ -1,0 +1,124 @@
+"""The OCPP websocket endpoint `/ocpp/<identity>`: authentication, subprotocol negotiation, frames in and
+out, and delivery of operator commands from the channel layer. Everything else is in the version handlers.
+"""
+
+import asyncio
+import base64
+import binascii
+import logging
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+from stations import commands as command_services
+from stations.commands import connection_group
+from stations.protocol.db import run_db
+from stations.protocol.frames import FrameError
+from stations.protocol.v16 import ChargePointV16
+from stations.services import station_reports as reports
+
+logger = logging.getLogger(__name__)
+
+# Subprotocols we speak, in our order of preference (OCPP-J: the server picks from the client's list).
+HANDLERS = {cls.subprotocol: cls for cls in (ChargePointV16,)}
+
+CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_REPLACED = 4000  # application range: a newer connection of the same station took over
+
+
+def basic_auth_credentials(headers: list[tuple[bytes, bytes]]) -> tuple[str, str] | None:
+    for name, value in headers:
+        if name.lower() == b"authorization":
+            scheme, _, encoded = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "basic":
+                return None
+            try:
+                user, sep, password = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return None
+            return (user, password) if sep else None
+    return None
+
+
+class OcppConsumer(AsyncWebsocketConsumer):
+    handler = None
+    station_id = None
+
+    async def connect(self):
+        self.identity = self.scope["url_route"]["kwargs"]["identity"]
+        decision = await run_db(
+            reports.station_authenticate, identity=self.identity,
+            credentials=basic_auth_credentials(self.scope.get("headers", [])),
+            accept_unknown=settings.OCPP_ACCEPT_UNKNOWN_STATIONS,
+        )
+        if not decision.allowed:
+            logger.info("Refused station %r: %s", self.identity, decision.reason)
+            await self.deny(401 if decision.reason == "credentials" else 404)
+            return
+        subprotocol = next((p for p in self.scope.get("subprotocols", []) if p in HANDLERS), None)
+        if subprotocol is None:
+            # OCPP-J: complete the handshake without a subprotocol, then close at once.
+            await self.accept()
+            await self.close(code=CLOSE_PROTOCOL_ERROR)
+            return
+        await self.accept(subprotocol=subprotocol)
+        self.station_id = decision.station_id
+        self.handler = HANDLERS[subprotocol](
+            self.identity, self, station_id=decision.station_id,
+            response_timeout=settings.OCPP_RESPONSE_TIMEOUT_S,
+        )
+        self.command_tasks: set[asyncio.Task] = set()
+        group = connection_group(self.identity)
+        await self.channel_layer.group_send(group, {"type": "ocpp.replaced", "channel": self.channel_name})
+        await self.channel_layer.group_add(group, self.channel_name)
+        await run_db(
+            reports.station_connected, charge_point_id=decision.station_id, channel_name=self.channel_name,
+            ocpp_version=subprotocol,
+        )
+
+    async def deny(self, status: int) -> None:
+        """Refuse the handshake with an HTTP status where the server supports it (401 asks for Basic auth)."""
+        if "websocket.http.response" in self.scope.get("extensions", {}):
+            headers = [(b"content-type", b"text/plain")]
+            if status == 401:
+                headers.append((b"www-authenticate", b'Basic realm="OCPP", charset="UTF-8"'))
+            await self.base_send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+            await self.base_send({"type": "websocket.http.response.body", "body": b"Connection refused."})
+        else:
+            await self.close()  # servers without the extension answer 403
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None or len(text_data) > settings.OCPP_MAX_FRAME_CHARS:
+            reason = "Binary frames are not OCPP-J." if text_data is None else "Frame is too large."
+            await self.handler._send(FrameError("formation", reason).as_call_error(self.handler.version).to_json())
+            return
+        await self.handler.route_message(text_data)
+
+    # The library's ChargePoint talks to its "connection" through send(); ours is this consumer.
+    async def send(self, text_data=None, bytes_data=None, close=False):
+        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+
+    async def disconnect(self, code):
+        if self.handler is None:
+            return
+        await self.channel_layer.group_discard(connection_group(self.identity), self.channel_name)
+        for task in list(self.command_tasks):
+            task.cancel()
+        await run_db(reports.station_disconnected, charge_point_id=self.station_id, channel_name=self.channel_name)
+        await run_db(command_services.commands_abandon, charge_point_id=self.station_id,
+                     channel_name=self.channel_name)
+
+    # --- messages from the channel layer ------------------------------------------------------------
+    async def ocpp_replaced(self, event):
+        if event["channel"] != self.channel_name:
+            logger.info("Station %s reconnected; closing the older connection", self.identity)
+            await self.close(code=CLOSE_REPLACED)
+
+    async def ocpp_command(self, event):
+        # Never awaited here: the station's answer arrives through receive(), which must stay free.
+        self.start_command(event["command_id"])
+
+    def start_command(self, command_id: int) -> None:
+        task = asyncio.create_task(self.handler.perform_command(command_id))
+        self.command_tasks.add(task)
+        task.add_done_callback(self.command_tasks.discard)

@@ -1,0 +1,156 @@
+"""OCPP 1.6J: the Central System side of one station's connection.
+
+Built on the `ocpp` library's ChargePoint (route map from @on handlers, the one-call-in-flight lock and the
+response queue). Framing and schema errors are answered here with the 1.6 error codes. Each handler calls
+one service in one transaction through the database pool and answers from what it returned.
+"""
+
+import logging
+from datetime import UTC, datetime
+
+from ocpp.charge_point import camel_to_snake_case, remove_nones, serialize_as_dict, snake_to_camel_case
+from ocpp.routing import on
+from ocpp.v16 import ChargePoint as LibraryChargePoint
+from ocpp.v16 import call_result
+from ocpp.v16.enums import Action, DataTransferStatus
+
+from stations.protocol.base import StationSession
+from stations.protocol.db import run_db
+from stations.protocol.frames import FrameError
+from stations.services import station_reports as reports
+
+logger = logging.getLogger(__name__)
+
+
+def parse_timestamp(value: str, unique_id: str) -> datetime:
+    """Stations send RFC 3339 UTC times; a time without offset is read as UTC (seen in the field)."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise FrameError("property", f"{value!r} is not an RFC 3339 date-time.", unique_id) from None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class ChargePointV16(StationSession, LibraryChargePoint):
+    """Handlers for every Charge Point -> Central System message of OCPP 1.6 and its security extension."""
+
+    version = "1.6"
+    subprotocol = "ocpp1.6"
+
+    # The library calls handlers with snake_case keyword arguments; responses go back as camelCase.
+    def encode_response(self, response) -> dict:
+        return snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+
+    def decode_request(self, payload: dict) -> dict:
+        return camel_to_snake_case(payload)
+
+    def action_exists(self, action: str) -> bool:
+        return action in Action._value2member_map_
+
+    @on(Action.boot_notification)
+    async def on_boot_notification(self, charge_point_vendor, charge_point_model, **details):
+        status, interval = await run_db(
+            reports.boot_notification_record, charge_point_id=self.station_id,
+            vendor=charge_point_vendor, model=charge_point_model,
+            serial_number=details.get("charge_point_serial_number") or details.get("charge_box_serial_number"),
+            firmware_version=details.get("firmware_version"), iccid=details.get("iccid"),
+            imsi=details.get("imsi"), meter_type=details.get("meter_type"),
+            meter_serial_number=details.get("meter_serial_number"),
+        )
+        self.registration_status = status
+        return call_result.BootNotification(current_time=now_iso(), interval=interval, status=status)
+
+    @on(Action.heartbeat)
+    async def on_heartbeat(self):
+        await self.touch(force=True)
+        return call_result.Heartbeat(current_time=now_iso())
+
+    @on(Action.status_notification)
+    async def on_status_notification(self, connector_id, error_code, status, timestamp=None, info=None,
+                                     vendor_id=None, vendor_error_code=None):
+        await run_db(
+            reports.status_notification_record, charge_point_id=self.station_id, connector_id=connector_id,
+            status=status, error_code=error_code, info=info or "", vendor_id=vendor_id or "",
+            vendor_error_code=vendor_error_code or "",
+            timestamp=parse_timestamp(timestamp, self.current_unique_id) if timestamp else None,
+        )
+        return call_result.StatusNotification()
+
+    @on(Action.authorize)
+    async def on_authorize(self, id_tag):
+        info = await run_db(reports.id_tag_authorize, charge_point_id=self.station_id, id_tag=id_tag)
+        return call_result.Authorize(id_tag_info=info.as_ocpp16())
+
+    @on(Action.start_transaction)
+    async def on_start_transaction(self, connector_id, id_tag, meter_start, timestamp, reservation_id=None):
+        started = await run_db(
+            reports.transaction_start, charge_point_id=self.station_id, connector_id=connector_id,
+            id_tag=id_tag, meter_start_wh=meter_start,
+            timestamp=parse_timestamp(timestamp, self.current_unique_id), reservation_id=reservation_id,
+        )
+        return call_result.StartTransaction(
+            transaction_id=int(started.transaction_id), id_tag_info=started.id_tag_info.as_ocpp16()
+        )
+
+    @on(Action.stop_transaction)
+    async def on_stop_transaction(self, meter_stop, timestamp, transaction_id, reason=None, id_tag=None,
+                                  transaction_data=None):
+        info = await run_db(
+            reports.transaction_stop, charge_point_id=self.station_id, transaction_id=str(transaction_id),
+            meter_stop_wh=meter_stop, timestamp=parse_timestamp(timestamp, self.current_unique_id),
+            reason=reason or "", id_tag=id_tag or "",
+            meter_values=self.decode_meter_values(transaction_data or []),
+        )
+        if info is None:
+            return call_result.StopTransaction()
+        return call_result.StopTransaction(id_tag_info=info.as_ocpp16())
+
+    @on(Action.meter_values)
+    async def on_meter_values(self, connector_id, meter_value, transaction_id=None):
+        await run_db(
+            reports.meter_values_record, charge_point_id=self.station_id, connector_id=connector_id,
+            transaction_id=str(transaction_id) if transaction_id is not None else None,
+            meter_values=self.decode_meter_values(meter_value),
+        )
+        return call_result.MeterValues()
+
+    @on(Action.data_transfer)
+    async def on_data_transfer(self, vendor_id, message_id=None, data=None):
+        status, answer = await run_db(
+            reports.data_transfer_record, charge_point_id=self.station_id, vendor_id=vendor_id,
+            message_id=message_id or "", data=data,
+        )
+        return call_result.DataTransfer(status=DataTransferStatus(status), data=answer)
+
+    @on(Action.firmware_status_notification)
+    async def on_firmware_status_notification(self, status):
+        await run_db(reports.firmware_status_record, charge_point_id=self.station_id, status=status)
+        return call_result.FirmwareStatusNotification()
+
+    @on(Action.diagnostics_status_notification)
+    async def on_diagnostics_status_notification(self, status):
+        await run_db(reports.diagnostics_status_record, charge_point_id=self.station_id, status=status)
+        return call_result.DiagnosticsStatusNotification()
+
+    @on(Action.security_event_notification)
+    async def on_security_event_notification(self, type, timestamp, tech_info=None):
+        await run_db(
+            reports.security_event_record, charge_point_id=self.station_id, event_type=type,
+            timestamp=parse_timestamp(timestamp, self.current_unique_id), tech_info=tech_info or "",
+        )
+        return call_result.SecurityEventNotification()
+
+    def decode_meter_values(self, meter_values: list) -> list[reports.Sample]:
+        """Flatten OCPP MeterValue/SampledValue lists into samples with parsed times and Decimal values."""
+        samples = []
+        for meter_value in meter_values:
+            moment = parse_timestamp(meter_value["timestamp"], self.current_unique_id)
+            for sampled in meter_value["sampled_value"]:
+                if sampled.get("format") == "SignedData":
+                    continue  # signed meter data is kept in the journal; it carries no plain number
+                samples.append(reports.Sample.from_ocpp(moment, sampled, self.current_unique_id))
+        return samples

@@ -1,0 +1,452 @@
+"""Services for what stations report over OCPP: connection state, boot, status, authorisation, sessions,
+meter values and events. Each is one transaction; events for live pages are published after commit.
+
+Times are the station's own (messages queued while offline arrive late with their original timestamps).
+Energy is integer Wh. Nothing here raises for a station's mistakes: odd reports are stored and flagged for
+review, because stations retry a message that was refused for ever.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import IdToken
+from stations.events import publish_after_commit
+from stations.models import (
+    ChargePoint,
+    ChargingSession,
+    Connector,
+    Evse,
+    MeterValue,
+    Reservation,
+    StationEvent,
+    StatusEvent,
+)
+from stations.protocol.frames import FrameError
+
+logger = logging.getLogger(__name__)
+
+# OCPP 1.6 security whitepaper: events a station must report as critical.
+CRITICAL_SECURITY_EVENTS = {
+    "FirmwareUpdated", "FailedToAuthenticateAtCentralSystem", "CentralSystemFailedToAuthenticate",
+    "SettingSystemTime", "StartupOfTheDevice", "ResetOrReboot", "SecurityLogWasCleared",
+    "ReconfigurationOfSecurityParameters", "MemoryExhaustion", "InvalidMessages", "AttemptedReplayAttacks",
+    "TamperDetectionActivated", "InvalidFirmwareSignature", "InvalidFirmwareSigningCertificate",
+    "InvalidCentralSystemCertificate", "InvalidChargePointCertificate", "InvalidTLSVersion",
+    "InvalidTLSCipherSuite",
+}
+UNIT_SCALE = {"kWh": ("Wh", 1000), "kW": ("W", 1000), "kvarh": ("varh", 1000), "kvar": ("var", 1000),
+              "kVA": ("VA", 1000)}
+ENERGY_REGISTER = MeterValue.Measurand.ENERGY_IMPORT_REGISTER
+
+
+# --- connection -------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AuthDecision:
+    allowed: bool
+    station_id: int | None = None
+    reason: str = ""
+
+
+def station_authenticate(*, identity: str, credentials: tuple[str, str] | None,
+                         accept_unknown: bool) -> AuthDecision:
+    """Security profiles 1 and 2: Basic auth with the identity as user name (TLS is the proxy's job)."""
+    station = ChargePoint.objects.filter(identity=identity).only("id", "security_profile", "password_hash").first()
+    if station is None:
+        if not accept_unknown:
+            return AuthDecision(False, reason="unknown")
+        return AuthDecision(True, _onboard(identity, credentials).pk)
+    if station.security_profile == ChargePoint.SecurityProfile.NONE:
+        return AuthDecision(True, station.pk)
+    if credentials is None or credentials[0] != identity or not station.check_password(credentials[1]):
+        return AuthDecision(False, reason="credentials")
+    return AuthDecision(True, station.pk)
+
+
+def _onboard(identity: str, credentials: tuple[str, str] | None) -> ChargePoint:
+    """An unknown station that may connect is recorded as Pending, with the password it offered."""
+    station = ChargePoint(identity=identity, registration_status=ChargePoint.RegistrationStatus.PENDING)
+    station.full_clean(exclude=["location", "password_hash"])
+    offered = credentials[1] if credentials and credentials[0] == identity else ""
+    if ChargePoint.PASSWORD_MIN_LENGTH <= len(offered) <= ChargePoint.PASSWORD_MAX_LENGTH:
+        station.set_password(offered)
+    else:
+        station.security_profile = ChargePoint.SecurityProfile.NONE
+    station.save()
+    StationEvent.objects.create(charge_point=station, kind=StationEvent.Kind.BOOT, needs_review=True,
+                                summary="Unknown station connected; waiting for approval (Pending).")
+    return station
+
+
+def station_connected(*, charge_point_id: int, channel_name: str, ocpp_version: str) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        ChargePoint.objects.filter(pk=charge_point_id).update(
+            is_connected=True, connected_at=now, last_seen_at=now, connection_channel=channel_name,
+            ocpp_version=ocpp_version,
+        )
+        _publish_connection(charge_point_id, True)
+
+
+def station_disconnected(*, charge_point_id: int, channel_name: str) -> None:
+    """Marks the station offline unless a newer connection has taken over meanwhile."""
+    with transaction.atomic():
+        changed = ChargePoint.objects.filter(pk=charge_point_id, connection_channel=channel_name).update(
+            is_connected=False, connection_channel=""
+        )
+        if changed:
+            _publish_connection(charge_point_id, False)
+
+
+def station_seen(*, charge_point_id: int) -> None:
+    ChargePoint.objects.filter(pk=charge_point_id).update(last_seen_at=timezone.now())
+
+
+def _publish_connection(charge_point_id: int, connected: bool) -> None:
+    identity = ChargePoint.objects.values_list("identity", flat=True).get(pk=charge_point_id)
+    publish_after_commit(identity, {"type": "station.connection", "identity": identity, "connected": connected})
+
+
+# --- boot and status ------------------------------------------------------------------------------------
+def boot_notification_record(*, charge_point_id: int, vendor: str, model: str,
+                             **reported: str | None) -> tuple[str, int]:
+    """Records what the station says it is; answers its registration status and heartbeat interval."""
+    with transaction.atomic():
+        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+        station.vendor, station.model = vendor[:20], model[:20]
+        for field, value in reported.items():
+            if value is not None:
+                setattr(station, field, value[: ChargePoint._meta.get_field(field).max_length])
+        station.last_seen_at = timezone.now()
+        station.save()
+        StationEvent.objects.create(
+            charge_point=station, kind=StationEvent.Kind.BOOT, summary=f"{vendor} {model}",
+            payload={"vendor": vendor, "model": model, **{k: v for k, v in reported.items() if v}},
+        )
+    interval = settings.OCPP_HEARTBEAT_INTERVAL_S
+    if station.registration_status != ChargePoint.RegistrationStatus.ACCEPTED:
+        interval = min(interval, 60)  # how soon a Pending/Rejected station asks again
+    return station.registration_status, interval
+
+
+def status_notification_record(*, charge_point_id: int, connector_id: int, status: str, error_code: str,
+                               info: str, vendor_id: str, vendor_error_code: str,
+                               timestamp: datetime | None) -> None:
+    moment = timestamp or timezone.now()
+    with transaction.atomic():
+        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+        connector = None if connector_id == 0 else connector_resolve(station, connector_id)
+        StatusEvent.objects.create(
+            charge_point=station, connector=connector, status=status, error_code=error_code, info=info[:50],
+            vendor_id=vendor_id[:255], vendor_error_code=vendor_error_code[:50], timestamp=moment,
+        )
+        # A late notification (queued while offline) goes into history but must not override a newer one.
+        target = station if connector is None else connector
+        field_time = target.status_changed_at if connector is not None else None
+        if field_time is None or moment >= field_time:
+            target.status, target.error_code = status, ("" if error_code == "NoError" else error_code)
+            if connector is not None:
+                target.status_changed_at = moment
+                target.save(update_fields=["status", "error_code", "status_changed_at"])
+            else:
+                target.save(update_fields=["status", "error_code"])
+            publish_after_commit(station.identity, {
+                "type": "station.status", "identity": station.identity, "connector_id": connector_id,
+                "connector_pk": connector.pk if connector else None, "status": status,
+                "error_code": target.error_code, "timestamp": moment.isoformat(),
+            })
+
+
+def connector_resolve(station: ChargePoint, connector_id: int) -> Connector:
+    """OCPP 1.6 connector N is EVSE N's connector 1. One the operator has not described yet is created
+    without an EVSE id or plug details and flagged, so that what the station reports is never lost."""
+    connector = (Connector.objects.select_related("evse")
+                 .filter(evse__charge_point=station, evse__ocpp_evse_id=connector_id)
+                 .order_by("ocpp_connector_id").first())
+    if connector is not None:
+        return connector
+    evse, _ = Evse.objects.get_or_create(charge_point=station, ocpp_evse_id=connector_id)
+    connector = Connector.objects.create(evse=evse, ocpp_connector_id=1)
+    StationEvent.objects.create(
+        charge_point=station, kind=StationEvent.Kind.UNMATCHED_METER_VALUES, needs_review=True,
+        summary=f"Station reported connector {connector_id}, which was not configured; it was added.",
+    )
+    return connector
+
+
+# --- authorisation ----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class IdTagInfo:
+    status: str  # Accepted, Blocked, Expired, Invalid, ConcurrentTx
+    expiry_date: datetime | None = None
+    parent_id_tag: str | None = None
+
+    def as_ocpp16(self) -> dict:
+        info = {"status": self.status}
+        if self.expiry_date is not None:
+            info["expiry_date"] = self.expiry_date.isoformat().replace("+00:00", "Z")
+        if self.parent_id_tag:
+            info["parent_id_tag"] = self.parent_id_tag
+        return info
+
+
+def token_lookup(id_tag: str) -> IdToken | None:
+    token = IdToken.objects.select_related("customer").filter(uid=id_tag).first()
+    if token is None and id_tag != id_tag.upper():
+        token = IdToken.objects.select_related("customer").filter(uid=id_tag.upper()).first()
+    return token
+
+
+def token_decision(token: IdToken | None, *, moment: datetime, busy_elsewhere: bool = False) -> IdTagInfo:
+    """The idTagInfo for a token: its state, expiry, group and its customer's state decide."""
+    if token is None:
+        return IdTagInfo("Invalid")
+    parent = token.group_id or None
+    if token.status == IdToken.Status.BLOCKED or not token.customer.is_active:
+        return IdTagInfo("Blocked", parent_id_tag=parent)
+    if token.status == IdToken.Status.EXPIRED or (token.expires_at and token.expires_at <= moment):
+        return IdTagInfo("Expired", token.expires_at, parent)
+    if busy_elsewhere:
+        return IdTagInfo("ConcurrentTx", token.expires_at, parent)
+    return IdTagInfo("Accepted", token.expires_at, parent)
+
+
+def id_tag_authorize(*, charge_point_id: int, id_tag: str) -> IdTagInfo:
+    token = token_lookup(id_tag)
+    busy = token is not None and ChargingSession.objects.filter(
+        id_token=token, state=ChargingSession.State.ACTIVE
+    ).exists()
+    return token_decision(token, moment=timezone.now(), busy_elsewhere=busy)
+
+
+# --- sessions ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Started:
+    transaction_id: str
+    id_tag_info: IdTagInfo
+
+
+def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, meter_start_wh: int,
+                      timestamp: datetime, reservation_id: int | None) -> Started:
+    """Opens a session and assigns its transaction id. A retried StartTransaction gets the same id back."""
+    with transaction.atomic():
+        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+        retry = ChargingSession.objects.filter(
+            charge_point=station, evse__ocpp_evse_id=connector_id, id_tag=id_tag,
+            meter_start_wh=meter_start_wh, started_at=timestamp,
+        ).first()
+        if retry is not None:
+            return Started(retry.transaction_id, IdTagInfo(retry.id_tag_status or "Accepted"))
+        connector = connector_resolve(station, connector_id)
+        _close_forgotten_session(connector, timestamp, meter_start_wh)
+        token = token_lookup(id_tag)
+        busy = token is not None and ChargingSession.objects.filter(
+            id_token=token, state=ChargingSession.State.ACTIVE
+        ).exists()
+        info = token_decision(token, moment=timestamp, busy_elsewhere=busy)
+        station.last_transaction_id = F("last_transaction_id") + 1
+        station.save(update_fields=["last_transaction_id"])
+        station.refresh_from_db(fields=["last_transaction_id"])
+        session = ChargingSession.objects.create(
+            charge_point=station, transaction_id=str(station.last_transaction_id), evse=connector.evse,
+            connector=connector, id_token=token, id_tag=id_tag, customer=token.customer if token else None,
+            started_at=timestamp, meter_start_wh=max(meter_start_wh, 0), id_tag_status=info.status,
+            needs_review=meter_start_wh < 0 or info.status != "Accepted",
+            review_reason=_start_review_reason(info, meter_start_wh),
+        )
+        if reservation_id is not None:
+            Reservation.objects.filter(pk=reservation_id, charge_point=station).update(
+                state=Reservation.State.USED
+            )
+        publish_after_commit(station.identity, _session_event("session.started", station, session))
+    return Started(session.transaction_id, info)
+
+
+def _start_review_reason(info: IdTagInfo, meter_start_wh: int) -> str:
+    reasons = []
+    if info.status != "Accepted":
+        reasons.append(f"Started with an id tag we answered {info.status}.")
+    if meter_start_wh < 0:
+        reasons.append(f"Station reported a negative meter start ({meter_start_wh} Wh).")
+    return " ".join(reasons)
+
+
+def _close_forgotten_session(connector: Connector, new_start: datetime, new_meter_start_wh: int) -> None:
+    """A new start on a connector whose previous session never reported a stop (its StopTransaction was
+    lost) closes that session at the last reading we have, flagged for review."""
+    previous = ChargingSession.objects.select_for_update().filter(
+        connector=connector, state=ChargingSession.State.ACTIVE
+    ).first()
+    if previous is None:
+        return
+    last = previous.meter_values.filter(measurand=ENERGY_REGISTER).order_by("-timestamp").first()
+    meter_stop = int(last.value) if last else previous.meter_start_wh
+    if previous.meter_start_wh <= new_meter_start_wh:
+        meter_stop = max(meter_stop, previous.meter_start_wh)
+    previous.state = ChargingSession.State.COMPLETED
+    previous.stopped_at = max(previous.started_at, min(new_start, last.timestamp if last else new_start))
+    previous.meter_stop_wh = max(meter_stop, previous.meter_start_wh)
+    previous.stop_reason = ChargingSession.StopReason.OTHER
+    previous.needs_review = True
+    previous.review_reason = (previous.review_reason + " No stop was reported before the connector's next "
+                              "session started; closed at the last meter reading.").strip()
+    previous.save()
+
+
+def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop_wh: int, timestamp: datetime,
+                     reason: str, id_tag: str, meter_values: list["Sample"]) -> IdTagInfo | None:
+    """Closes a session. Always succeeds: unknown or repeated stops are recorded for review instead."""
+    with transaction.atomic():
+        station = ChargePoint.objects.get(pk=charge_point_id)
+        session = (ChargingSession.objects.select_for_update()
+                   .filter(charge_point=station, transaction_id=transaction_id).first())
+        info = token_decision(token_lookup(id_tag), moment=timestamp) if id_tag else None
+        if session is None or session.state == ChargingSession.State.COMPLETED:
+            if session is not None and session.meter_stop_wh == meter_stop_wh and session.stopped_at == timestamp:
+                return info  # the station retried a stop we already recorded
+            StationEvent.objects.create(
+                charge_point=station, kind=StationEvent.Kind.UNMATCHED_STOP, needs_review=True, timestamp=timestamp,
+                summary=f"Stop for {'finished' if session else 'unknown'} transaction {transaction_id}",
+                payload={"transaction_id": transaction_id, "meter_stop": meter_stop_wh, "reason": reason,
+                         "id_tag": id_tag, "timestamp": timestamp.isoformat()},
+            )
+            return info
+        problems = []
+        if meter_stop_wh < session.meter_start_wh:
+            problems.append(f"Meter stop {meter_stop_wh} Wh is below meter start {session.meter_start_wh} Wh.")
+        if timestamp < session.started_at:
+            problems.append(f"Stop time {timestamp.isoformat()} is before the start.")
+        session.state = ChargingSession.State.COMPLETED
+        session.stopped_at = max(timestamp, session.started_at)
+        session.meter_stop_wh = max(meter_stop_wh, session.meter_start_wh)
+        session.stop_reason = reason or ChargingSession.StopReason.LOCAL  # 1.6: absent reason means Local
+        if problems:
+            session.needs_review = True
+            session.review_reason = " ".join([session.review_reason, *problems]).strip()
+        session.save()
+        _store_samples(station, session.connector, session, meter_values)
+        publish_after_commit(station.identity, _session_event("session.stopped", station, session))
+    return info
+
+
+def _session_event(kind: str, station: ChargePoint, session: ChargingSession) -> dict:
+    return {
+        "type": kind, "identity": station.identity, "session_id": session.pk,
+        "transaction_id": session.transaction_id, "connector_pk": session.connector_id,
+        "customer_id": session.customer_id, "energy_wh": session.energy_wh,
+    }
+
+
+# --- meter values -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sample:
+    timestamp: datetime
+    measurand: str
+    value: Decimal
+    unit: str
+    phase: str = ""
+    location: str = ""
+    context: str = ""
+
+    @classmethod
+    def from_ocpp(cls, moment: datetime, sampled: dict, unique_id: str) -> "Sample":
+        try:
+            value = Decimal(str(sampled["value"]))
+        except (InvalidOperation, KeyError):
+            raise FrameError("property", f"Sampled value {sampled.get('value')!r} is not a number.",
+                             unique_id) from None
+        if not value.is_finite():
+            raise FrameError("property", "Sampled value is not a finite number.", unique_id)
+        measurand = sampled.get("measurand") or ENERGY_REGISTER
+        unit = sampled.get("unit") or ("Wh" if measurand.startswith("Energy") else "")
+        if unit in UNIT_SCALE:
+            unit, factor = UNIT_SCALE[unit]
+            value *= factor
+        if unit in ("Wh", "varh"):
+            value = value.to_integral_value()  # energy is integer Wh
+        return cls(moment, measurand, value, unit, sampled.get("phase") or "", sampled.get("location") or "",
+                   sampled.get("context") or "")
+
+
+def meter_values_record(*, charge_point_id: int, connector_id: int, transaction_id: str | None,
+                        meter_values: list[Sample]) -> None:
+    with transaction.atomic():
+        station = ChargePoint.objects.only("id", "identity").get(pk=charge_point_id)
+        connector = None if connector_id == 0 else connector_resolve(station, connector_id)
+        sessions = ChargingSession.objects.filter(charge_point=station)
+        if transaction_id is not None:
+            session = sessions.filter(transaction_id=transaction_id).first()
+        elif connector is not None:
+            session = sessions.filter(connector=connector, state=ChargingSession.State.ACTIVE).first()
+        else:
+            session = None
+        _store_samples(station, connector, session, meter_values)
+        if session is not None and session.state == ChargingSession.State.ACTIVE:
+            publish_after_commit(station.identity, _live_reading(station, session, meter_values))
+
+
+def _store_samples(station, connector, session, samples: list[Sample]) -> None:
+    MeterValue.objects.bulk_create([
+        MeterValue(charge_point=station, connector=connector, session=session, timestamp=s.timestamp,
+                   measurand=s.measurand, phase=s.phase[:8], location=s.location[:8], context=s.context[:24],
+                   value=s.value, unit=s.unit[:12])
+        for s in samples
+    ])
+
+
+def _live_reading(station: ChargePoint, session: ChargingSession, samples: list[Sample]) -> dict:
+    latest = {}
+    for sample in samples:
+        if not sample.phase:
+            latest[sample.measurand] = sample
+    energy = latest.get(ENERGY_REGISTER)
+    power = latest.get(MeterValue.Measurand.POWER_IMPORT)
+    soc = latest.get(MeterValue.Measurand.SOC)
+    return {
+        "type": "session.reading", "identity": station.identity, "session_id": session.pk,
+        "customer_id": session.customer_id,
+        "energy_wh": int(energy.value) - session.meter_start_wh if energy else None,
+        "power_w": int(power.value) if power else None, "soc": int(soc.value) if soc else None,
+        "timestamp": max(s.timestamp for s in samples).isoformat() if samples else None,
+    }
+
+
+# --- events -----------------------------------------------------------------------------------------------
+def data_transfer_record(*, charge_point_id: int, vendor_id: str, message_id: str, data) -> tuple[str, None]:
+    """Recorded; no vendor extensions are implemented, so the answer is UnknownVendorId (OCPP 1.6 §4.3)."""
+    StationEvent.objects.create(
+        charge_point_id=charge_point_id, kind=StationEvent.Kind.DATA_TRANSFER,
+        summary=f"{vendor_id} {message_id}".strip()[:255],
+        payload={"vendor_id": vendor_id, "message_id": message_id, "data": data},
+    )
+    return "UnknownVendorId", None
+
+
+def firmware_status_record(*, charge_point_id: int, status: str) -> None:
+    with transaction.atomic():
+        ChargePoint.objects.filter(pk=charge_point_id).update(firmware_status=status)
+        StationEvent.objects.create(charge_point_id=charge_point_id, kind=StationEvent.Kind.FIRMWARE_STATUS,
+                                    summary=status, payload={"status": status},
+                                    needs_review=status in ("DownloadFailed", "InstallationFailed"))
+
+
+def diagnostics_status_record(*, charge_point_id: int, status: str) -> None:
+    with transaction.atomic():
+        ChargePoint.objects.filter(pk=charge_point_id).update(diagnostics_status=status)
+        StationEvent.objects.create(charge_point_id=charge_point_id, kind=StationEvent.Kind.DIAGNOSTICS_STATUS,
+                                    summary=status, payload={"status": status},
+                                    needs_review=status == "UploadFailed")
+
+
+def security_event_record(*, charge_point_id: int, event_type: str, timestamp: datetime, tech_info: str) -> None:
+    StationEvent.objects.create(
+        charge_point_id=charge_point_id, kind=StationEvent.Kind.SECURITY_EVENT, timestamp=timestamp,
+        summary=event_type[:255], payload={"type": event_type, "tech_info": tech_info},
+        needs_review=event_type in CRITICAL_SECURITY_EVENTS,
+    )
