@@ -3,10 +3,11 @@
 Registering here rather than from the apps keeps the whole URL map in one place and the imports one-way.
 """
 
+from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
 from customers.api import CustomerViewSet, IdTokenViewSet
-from stations.api import ChargePointViewSet, LocationViewSet
+from stations.api import ChargePointViewSet, LocationViewSet, StationCommandViewSet
 
 router = DefaultRouter()
 router.register("locations", LocationViewSet, basename="location")
@@ -14,4 +15,11 @@ router.register("charge-points", ChargePointViewSet, basename="charge-point")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("tokens", IdTokenViewSet, basename="id-token")
 
-urlpatterns = router.urls
+IDENTITY = r"(?P<identity>[A-Za-z0-9._-]{1,48})"
+
+urlpatterns = router.urls + [
+    re_path(rf"^charge-points/{IDENTITY}/commands/$",
+            StationCommandViewSet.as_view({"get": "list", "post": "create"}), name="charge-point-commands"),
+    re_path(rf"^charge-points/{IDENTITY}/commands/(?P<pk>[0-9]+)/$",
+            StationCommandViewSet.as_view({"get": "retrieve"}), name="charge-point-command"),
+]

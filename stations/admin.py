@@ -1,5 +1,5 @@
 """The operator's admin for the charging network: sites, stations, EVSEs and connectors, and read-only views
-of what stations reported (sessions and meter values).
+of what stations reported (sessions and meter values). The OCPP machinery is in admin_ocpp.py.
 
 Registration changes are plain status updates for now; they move to stations.services once it has them.
 """
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
+from stations.admin_ocpp import ChargePointCommandsMixin
 from stations.models import ChargePoint, ChargingSession, Connector, Evse, Location, MeterValue
 
 
@@ -120,7 +121,7 @@ class EvseInline(admin.TabularInline):
 
 
 @admin.register(ChargePoint)
-class ChargePointAdmin(admin.ModelAdmin):
+class ChargePointAdmin(ChargePointCommandsMixin, admin.ModelAdmin):
     form = ChargePointAdminForm
     list_display = (
         "identity", "location", "vendor", "model", "firmware_version", "ocpp_version",
@@ -134,21 +135,29 @@ class ChargePointAdmin(admin.ModelAdmin):
     search_fields = ("identity", "serial_number", "vendor", "model", "location__name")
     autocomplete_fields = ("location",)
     inlines = (EvseInline,)
-    actions = ("accept_registration", "reject_registration")
+    actions = ("accept_registration", "reject_registration", "soft_reset", "get_configuration", "send_local_list",
+               "trigger_status")
 
     # What the station tells us in BootNotification: typed in when a station is added, then its own word.
     REPORTED_BY_STATION = (
         "vendor", "model", "serial_number", "firmware_version", "iccid", "imsi", "meter_type", "meter_serial_number",
     )
     # Connection state comes only from the OCPP server, never from a form.
-    ALWAYS_READ_ONLY = ("password_set", "is_connected", "last_seen_at", "created_at", "updated_at")
+    ALWAYS_READ_ONLY = (
+        "password_set", "is_connected", "connected_at", "last_seen_at", "status", "error_code", "firmware_status",
+        "diagnostics_status", "local_list_version", "commands_panel", "created_at", "updated_at",
+    )
     fieldsets = (
         (None, {"fields": ("identity", "location", "registration_status")}),
         (_("Protocol and credentials"), {
             "fields": ("ocpp_version", "security_profile", "new_password", "password_set"),
         }),
         (_("Reported by the station"), {"fields": REPORTED_BY_STATION}),
-        (_("Connection"), {"fields": ("is_connected", "last_seen_at", "created_at", "updated_at")}),
+        (_("Connection and state"), {"fields": (
+            "is_connected", "connected_at", "last_seen_at", "status", "error_code", "firmware_status",
+            "diagnostics_status", "local_list_version", "created_at", "updated_at",
+        )}),
+        (_("Commands"), {"fields": ("commands_panel",)}),
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -250,14 +259,14 @@ class ChargingSessionAdmin(ReadOnlyAdmin):
         "energy_kwh", "duration", "state", "stop_reason",
     )
     list_select_related = ("charge_point", "evse", "customer")
-    list_filter = ("state", "stop_reason", "charge_point__location")
+    list_filter = ("state", "needs_review", "id_tag_status", "stop_reason", "charge_point__location")
     date_hierarchy = "started_at"
     search_fields = ("transaction_id", "id_tag", "charge_point__identity", "customer__name")
     show_full_result_count = False
     fieldsets = (
-        (None, {"fields": ("transaction_id", "state", "stop_reason")}),
+        (None, {"fields": ("transaction_id", "state", "stop_reason", "needs_review", "review_reason")}),
         (_("Where"), {"fields": ("charge_point", "evse", "connector")}),
-        (_("Who"), {"fields": ("id_tag", "id_token", "customer")}),
+        (_("Who"), {"fields": ("id_tag", "id_tag_status", "id_token", "customer")}),
         (_("Time and energy"), {
             "fields": ("started_at", "stopped_at", "duration", "meter_start_wh", "meter_stop_wh", "energy_kwh"),
         }),

@@ -7,10 +7,12 @@ from contextlib import contextmanager
 
 import django_filters
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.settings import api_settings
 
-from stations.models import ChargePoint, Connector, Evse, Location
+from stations import commands
+from stations.models import ChargePoint, Connector, Evse, Location, StationCommand
 from stations.services import network as network_services
 
 
@@ -81,11 +83,12 @@ class ChargePointSerializer(serializers.ModelSerializer):
         fields = [
             "id", "location", "identity", "ocpp_version", "security_profile", "registration_status",
             "password", "has_password", "vendor", "model", "serial_number", "firmware_version", "iccid", "imsi",
-            "meter_type", "meter_serial_number", "is_connected", "connected_at", "last_seen_at",
-            "firmware_status", "diagnostics_status", "created_at", "updated_at", "evses",
+            "meter_type", "meter_serial_number", "is_connected", "connected_at", "last_seen_at", "status",
+            "error_code", "firmware_status", "diagnostics_status", "created_at", "updated_at", "evses",
         ]
         # What the station reports about its connection and state; an operator's request cannot change it.
-        read_only_fields = ["is_connected", "connected_at", "last_seen_at", "firmware_status", "diagnostics_status"]
+        read_only_fields = ["is_connected", "connected_at", "last_seen_at", "status", "error_code",
+                            "firmware_status", "diagnostics_status"]
 
 
 class LocationFilter(django_filters.FilterSet):
@@ -169,4 +172,53 @@ class ChargePointViewSet(_NoDeleteViewSet):
         with _service_errors_as_400():
             serializer.instance = network_services.charge_point_update(
                 charge_point=serializer.instance, data=data, password=password, evses=evses
+            )
+
+
+# --- commands to a station ----------------------------------------------------------------------------------
+class StationCommandSerializer(serializers.ModelSerializer):
+    """An OCPP operation sent to the station. ``payload`` is the OCPP 1.6 request exactly as the
+    specification names its fields (camelCase). For SendLocalList, give only ``{"updateType": "Full"}`` or
+    ``{"updateType": "Differential"}`` and the list is built from our tokens; ReserveNow gets its
+    ``reservationId`` from us. The answer arrives asynchronously: poll the command until ``state`` is final.
+    """
+
+    action = serializers.ChoiceField(choices=commands.COMMANDS_16)
+    payload = serializers.JSONField(default=dict, help_text="The OCPP request payload (camelCase fields).")
+    requested_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = StationCommand
+        fields = ["id", "action", "payload", "state", "response", "error", "requested_by", "created_at",
+                  "sent_at", "completed_at"]
+        read_only_fields = ["state", "response", "error", "created_at", "sent_at", "completed_at"]
+
+    def validate_payload(self, value):
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("The payload is a JSON object.")
+        return value
+
+
+class StationCommandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                            viewsets.GenericViewSet):
+    """Commands of one charge point, addressed by its OCPP identity."""
+
+    serializer_class = StationCommandSerializer
+    filterset_fields = ["state", "action"]
+    ordering_fields = ["created_at"]
+
+    def get_charge_point(self) -> ChargePoint:
+        return get_object_or_404(ChargePoint, identity=self.kwargs["identity"])
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return StationCommand.objects.none()
+        return StationCommand.objects.filter(charge_point=self.get_charge_point()).select_related("requested_by")
+
+    def perform_create(self, serializer):
+        charge_point = self.get_charge_point()
+        with _service_errors_as_400():
+            serializer.instance = commands.command_request_for_operator(
+                charge_point=charge_point, action=serializer.validated_data["action"],
+                payload=serializer.validated_data["payload"], requested_by=self.request.user,
             )

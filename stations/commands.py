@@ -60,6 +60,18 @@ def command_request(*, charge_point: ChargePoint, action: str, payload: dict,
     return command
 
 
+def command_request_for_operator(*, charge_point: ChargePoint, action: str, payload: dict,
+                                 requested_by=None) -> StationCommand:
+    """As command_request, filling in what operators should not have to write by hand: a SendLocalList
+    with only an updateType gets its list (full, or the changes since the last send) from our tokens."""
+    if action == "SendLocalList" and "localAuthorizationList" not in payload:
+        update_type = payload.get("updateType", "Differential")
+        if update_type not in ("Full", "Differential"):
+            raise ValidationError({"payload": "updateType is Full or Differential."})
+        payload = local_list_payload(charge_point=charge_point, full=update_type == "Full")
+    return command_request(charge_point=charge_point, action=action, payload=payload, requested_by=requested_by)
+
+
 def _deliver(group: str, message: dict) -> None:
     try:
         async_to_sync(get_channel_layer().group_send)(group, message)
