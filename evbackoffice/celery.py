@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "evbackoffice.settings")
 
@@ -10,5 +11,9 @@ app = Celery("evbackoffice")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# Periodic work (billing period close, dunning, ...) is added here by the capabilities that need it.
-app.conf.beat_schedule = {}
+# Periodic work: each capability adds its entries here.
+app.conf.beat_schedule = {
+    "stations.expire_commands": {"task": "stations.expire_commands", "schedule": 60.0},
+    "stations.mark_silent_stations_offline": {"task": "stations.mark_silent_stations_offline", "schedule": 60.0},
+    "stations.purge_journal": {"task": "stations.purge_journal", "schedule": crontab(hour=3, minute=17)},
+}

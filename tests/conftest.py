@@ -68,9 +68,16 @@ def live_asgi_server(transactional_db):
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
-    # The server's sync code ran in asgiref's thread-sensitive executor; close the database connection it
-    # holds there, or PostgreSQL refuses to drop the test database at the end of the run.
+    close_background_connections()
+
+
+def close_background_connections() -> None:
+    """Close the database connections that async code opened in worker threads (asgiref's thread-sensitive
+    executor, the OCPP pool); PostgreSQL refuses to drop the test database while they are open."""
     from asgiref.sync import SyncToAsync
     from django.db import connections
 
+    from stations.protocol.db import close_pool
+
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+    close_pool()
