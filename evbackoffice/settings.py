@@ -206,7 +206,10 @@ OCPP_RESPONSE_TIMEOUT_S = env.float("OCPP_RESPONSE_TIMEOUT_S", default=30)
 OCPP_MAX_FRAME_CHARS = env.int("OCPP_MAX_FRAME_CHARS", default=256 * 1024)
 OCPP_JOURNAL_DAYS = env.int("OCPP_JOURNAL_DAYS", default=30)
 # Threads (each with its own database connection) that run the OCPP handlers' database work.
-OCPP_DB_THREADS = env.int("OCPP_DB_THREADS", default=8)
+# SQLite has one writer at a time, so the embedded default uses one.
+OCPP_DB_THREADS = env.int(
+    "OCPP_DB_THREADS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8
+)
 
 # --- Operator -----------------------------------------------------------------------------------------
 CURRENCIES = ("EUR", "CHF", "GBP", "DKK", "SEK", "NOK", "PLN", "CZK", "HUF", "USD")

@@ -20,9 +20,12 @@ def customer_group(customer_id: int) -> str:
     return f"customer.{customer_id}"
 
 
-def publish_after_commit(identity: str, event: dict) -> None:
-    """Send `event` to the station's group, the dashboard and its customer once the transaction commits."""
-    groups = [station_group(identity), DASHBOARD_GROUP]
+def publish_after_commit(identity: str, event: dict, *, dashboard: bool = True) -> None:
+    """Send `event` to the station's group, the dashboard and its customer once the transaction commits.
+
+    Meter readings skip the dashboard (`dashboard=False`): they are many and only session pages want them.
+    """
+    groups = [station_group(identity)] + ([DASHBOARD_GROUP] if dashboard else [])
     if event.get("customer_id"):
         groups.append(customer_group(event["customer_id"]))
     transaction.on_commit(lambda: _send(groups, event))

@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -35,12 +37,10 @@ def staff_api_client(staff_user):
     return client
 
 
-@pytest.fixture
-def live_asgi_server(transactional_db):
-    """The product's ASGI application served by a real uvicorn server on a free loopback port.
-
-    It runs in a thread of the test process so that it shares the test database; yields the base URL.
-    """
+@contextlib.contextmanager
+def serve_asgi(**config):
+    """Serve the product's ASGI application with a real uvicorn server on a free loopback port, in a thread of
+    the test process so that it shares the test database. Yields the base URL."""
     import asyncio
     import socket
     import threading
@@ -53,11 +53,8 @@ def live_asgi_server(transactional_db):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, lifespan="off", log_level="warning",
-        ws_ping_interval=None,
-    )
-    server = uvicorn.Server(config)
+    options = {"lifespan": "off", "log_level": "warning", "ws_ping_interval": None, **config}
+    server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -65,10 +62,18 @@ def live_asgi_server(transactional_db):
         if time.monotonic() > deadline or not thread.is_alive():
             raise RuntimeError("the ASGI server did not start")
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-    close_background_connections()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        close_background_connections()
+
+
+@pytest.fixture
+def live_asgi_server(transactional_db):
+    with serve_asgi() as url:
+        yield url
 
 
 def close_background_connections() -> None:

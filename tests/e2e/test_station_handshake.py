@@ -47,3 +47,46 @@ async def test_right_password_gets_ocpp16_from_the_offered_list(ws_base):
         assert socket.subprotocol == "ocpp1.6"
         await socket.send('[2,"hb1","Heartbeat",{}]')
         assert '"currentTime"' in await socket.recv()
+
+
+def silent_station_socket(port: int, identity: str, password: str):
+    """A station whose TCP connection stays open but that never answers again (power cut, dead modem):
+    a raw handshake, then nothing, not even websocket pongs."""
+    import socket
+
+    sock = socket.create_connection(("127.0.0.1", port))
+    key = base64.b64encode(b"0123456789abcdef").decode()
+    sock.sendall((
+        f"GET /ocpp/{identity} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
+        f"Sec-WebSocket-Protocol: ocpp1.6\r\nAuthorization: {auth(identity, password)['Authorization']}\r\n\r\n"
+    ).encode())
+    assert b" 101 " in sock.recv(4096).split(b"\r\n")[0]
+    return sock
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_dead_connection_is_detected_by_ping_timeout_and_marked_offline():
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    from stations.models import ChargePoint
+    from tests.conftest import serve_asgi
+
+    await sync_to_async(ChargePointFactory)(identity="CP-SILENT", password=PASSWORD)
+    station = ChargePoint.objects.filter(identity="CP-SILENT")
+    with serve_asgi(ws_ping_interval=0.3, ws_ping_timeout=0.3) as base:
+        sock = silent_station_socket(int(base.rsplit(":", 1)[1]), "CP-SILENT", PASSWORD)
+        for _ in range(50):
+            if await station.filter(is_connected=True).aexists():
+                break
+            await asyncio.sleep(0.05)
+        assert await station.filter(is_connected=True).aexists()
+
+        for _ in range(100):  # no pong: uvicorn closes the socket and the consumer marks the station offline
+            if await station.filter(is_connected=False).aexists():
+                break
+            await asyncio.sleep(0.05)
+        assert await station.filter(is_connected=False, connection_channel="").aexists()
+        sock.close()
