@@ -83,7 +83,7 @@ def _deliver(group: str, message: dict) -> None:
 
 
 def _prepare(charge_point: ChargePoint, action: str, payload: dict) -> dict:
-    """Fill in what we own: reservation ids, and (for a RemoteStart without one) the id tag."""
+    """Fill in what we own: the reservation id of a ReserveNow (its Reservation row)."""
     if action == "ReserveNow" and "reservationId" not in payload:
         try:
             expires = datetime.fromisoformat(payload["expiryDate"]).astimezone(UTC)

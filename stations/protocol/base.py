@@ -12,7 +12,7 @@ from ocpp.messages import Call, CallError, CallResult
 
 from stations import commands as command_services
 from stations.protocol.db import run_db
-from stations.protocol.frames import FrameError, parse_frame, validate_payload
+from stations.protocol.frames import FrameError, parse_frame, plain_json, validate_payload
 from stations.protocol.journal import journal
 from stations.services import station_reports as reports
 
@@ -100,7 +100,7 @@ class StationSession:
             validate_payload(response, self.version)
         except FrameError as error:
             logger.warning("Station %s answered %s with an invalid payload: %s", self.id, action, error.description)
-        return response.payload
+        return plain_json(response.payload)  # the command row stores it as JSON
 
     async def perform_command(self, command_id: int) -> None:
         """Carry out a queued operator command and record its outcome. Runs as its own task."""

@@ -61,7 +61,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_PROTOCOL_ERROR)
             return
-        await self.accept(subprotocol=subprotocol)
         self.station_id = decision.station_id
         self.handler = HANDLERS[subprotocol](
             self.identity, self, station_id=decision.station_id,
@@ -75,6 +74,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             reports.station_connected, charge_point_id=decision.station_id, channel_name=self.channel_name,
             ocpp_version=subprotocol,
         )
+        # Accept last: once the station sees the handshake complete it is shown connected and commands reach it.
+        await self.accept(subprotocol=subprotocol)
 
     async def deny(self, status: int) -> None:
         """Refuse the handshake with an HTTP status where the server supports it (401 asks for Basic auth)."""
@@ -88,6 +89,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.close()  # servers without the extension answer 403
 
     async def receive(self, text_data=None, bytes_data=None):
+        if self.handler is None:
+            return  # no OCPP version was agreed and the socket is closing: frames still in flight are dropped
         if text_data is None or len(text_data) > settings.OCPP_MAX_FRAME_CHARS:
             reason = "Binary frames are not OCPP-J." if text_data is None else "Frame is too large."
             await self.handler._send(FrameError("formation", reason).as_call_error(self.handler.version).to_json())
@@ -96,7 +99,13 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     # The library's ChargePoint talks to its "connection" through send(); ours is this consumer.
     async def send(self, text_data=None, bytes_data=None, close=False):
-        await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except OSError:
+            # The station hung up while we answered (uvicorn: ClientDisconnected). The server still delivers
+            # websocket.disconnect, and disconnect() then marks the station offline; raising here would kill
+            # the consumer before that.
+            logger.info("Station %s went away before our frame could be sent", self.identity)
 
     async def disconnect(self, code):
         if self.handler is None:

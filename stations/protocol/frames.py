@@ -81,12 +81,33 @@ def validate_payload(message: Call | CallResult, version: str) -> None:
     except OSError:
         raise FrameError("not_implemented", f"{message.action} is not an OCPP {version} action.",
                          message.unique_id) from None
-    # Validate the Decimal-parsed form: floats such as 21.4 would fail a "multipleOf 0.1" check otherwise.
-    payload = json.loads(json.dumps(message.payload, default=str), parse_float=decimal.Decimal)
-    error = next(iter(sorted(validator.iter_errors(payload), key=lambda e: e.path)), None)
+    error = next(iter(sorted(validator.iter_errors(_as_decimals(message.payload)), key=lambda e: e.path)), None)
     if error is None:
         return
     raise FrameError(_kind_of(error), _describe(error), message.unique_id)
+
+
+def _as_decimals(value):
+    """Floats as Decimals, whose "multipleOf 0.1" check passes for 21.4; Decimals (frames are parsed into
+    them) must stay numbers, or a number would pass where the schema wants a string."""
+    if isinstance(value, float):
+        return decimal.Decimal(repr(value))
+    if isinstance(value, dict):
+        return {key: _as_decimals(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_as_decimals(item) for item in value]
+    return value
+
+
+def plain_json(value):
+    """A parsed payload with its Decimals as int or float again, as a JSONField can store it."""
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: plain_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain_json(item) for item in value]
+    return value
 
 
 def _kind_of(error: SchemaValidationError) -> str:

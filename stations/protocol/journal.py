@@ -63,11 +63,15 @@ class Journal:
                 logger.exception("Could not write %d journal entries", len(batch))
 
     def _write(self, batch: list[tuple]) -> None:
-        from stations.models import OcppMessage
+        from stations.models import ChargePoint, OcppMessage
 
+        # A station deleted meanwhile (e.g. a refused onboarding) would fail the whole batch on its foreign key.
+        live = set(ChargePoint.objects.filter(pk__in={entry[0] for entry in batch}).values_list("pk", flat=True))
         rows = []
         for station_id, direction, frame, at in batch:
             message_type, unique_id, action = self._describe(station_id, frame)
+            if station_id not in live:
+                continue
             rows.append(OcppMessage(
                 charge_point_id=station_id, direction=direction, message_type=message_type,
                 unique_id=unique_id[:36], action=action[:48], frame=frame, created_at=at,

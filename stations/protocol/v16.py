@@ -31,6 +31,13 @@ def parse_timestamp(value: str, unique_id: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+def check_connector_id(value: int, minimum: int, unique_id: str) -> int:
+    """The schemas only say "integer"; the spec says connector 0 is the station and transactions run on 1..n."""
+    if value < minimum:
+        raise FrameError("property", f"connectorId must be {minimum} or more.", unique_id)
+    return value
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -73,7 +80,8 @@ class ChargePointV16(StationSession, LibraryChargePoint):
     async def on_status_notification(self, connector_id, error_code, status, timestamp=None, info=None,
                                      vendor_id=None, vendor_error_code=None):
         await run_db(
-            reports.status_notification_record, charge_point_id=self.station_id, connector_id=connector_id,
+            reports.status_notification_record, charge_point_id=self.station_id,
+            connector_id=check_connector_id(connector_id, 0, self.current_unique_id),
             status=status, error_code=error_code, info=info or "", vendor_id=vendor_id or "",
             vendor_error_code=vendor_error_code or "",
             timestamp=parse_timestamp(timestamp, self.current_unique_id) if timestamp else None,
@@ -88,7 +96,8 @@ class ChargePointV16(StationSession, LibraryChargePoint):
     @on(Action.start_transaction)
     async def on_start_transaction(self, connector_id, id_tag, meter_start, timestamp, reservation_id=None):
         started = await run_db(
-            reports.transaction_start, charge_point_id=self.station_id, connector_id=connector_id,
+            reports.transaction_start, charge_point_id=self.station_id,
+            connector_id=check_connector_id(connector_id, 1, self.current_unique_id),
             id_tag=id_tag, meter_start_wh=meter_start,
             timestamp=parse_timestamp(timestamp, self.current_unique_id), reservation_id=reservation_id,
         )
@@ -103,7 +112,7 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             reports.transaction_stop, charge_point_id=self.station_id, transaction_id=str(transaction_id),
             meter_stop_wh=meter_stop, timestamp=parse_timestamp(timestamp, self.current_unique_id),
             reason=reason or "", id_tag=id_tag or "",
-            meter_values=self.decode_meter_values(transaction_data or []),
+            meter_values=self.decode_meter_values(transaction_data or [], skip_unreadable=True),
         )
         if info is None:
             return call_result.StopTransaction()
@@ -112,7 +121,8 @@ class ChargePointV16(StationSession, LibraryChargePoint):
     @on(Action.meter_values)
     async def on_meter_values(self, connector_id, meter_value, transaction_id=None):
         await run_db(
-            reports.meter_values_record, charge_point_id=self.station_id, connector_id=connector_id,
+            reports.meter_values_record, charge_point_id=self.station_id,
+            connector_id=check_connector_id(connector_id, 0, self.current_unique_id),
             transaction_id=str(transaction_id) if transaction_id is not None else None,
             meter_values=self.decode_meter_values(meter_value),
         )
@@ -144,13 +154,23 @@ class ChargePointV16(StationSession, LibraryChargePoint):
         )
         return call_result.SecurityEventNotification()
 
-    def decode_meter_values(self, meter_values: list) -> list[reports.Sample]:
-        """Flatten OCPP MeterValue/SampledValue lists into samples with parsed times and Decimal values."""
+    def decode_meter_values(self, meter_values: list, *, skip_unreadable: bool = False) -> list[reports.Sample]:
+        """Flatten OCPP MeterValue/SampledValue lists into samples with parsed times and Decimal values.
+
+        With skip_unreadable, a value we cannot read is logged and left out (the journal keeps the frame)
+        rather than refusing the message: a StopTransaction must not be refused for its transactionData.
+        """
         samples = []
         for meter_value in meter_values:
-            moment = parse_timestamp(meter_value["timestamp"], self.current_unique_id)
             for sampled in meter_value["sampled_value"]:
                 if sampled.get("format") == "SignedData":
                     continue  # signed meter data is kept in the journal; it carries no plain number
-                samples.append(reports.Sample.from_ocpp(moment, sampled, self.current_unique_id))
+                try:
+                    moment = parse_timestamp(meter_value["timestamp"], self.current_unique_id)
+                    samples.append(reports.Sample.from_ocpp(moment, sampled, self.current_unique_id))
+                except FrameError as error:
+                    if not skip_unreadable:
+                        raise
+                    logger.warning("Station %s: left out a meter value of message %s: %s", self.id,
+                                   self.current_unique_id, error.description)
         return samples

@@ -239,7 +239,7 @@ def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, m
         station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
         retry = ChargingSession.objects.filter(
             charge_point=station, evse__ocpp_evse_id=connector_id, id_tag=id_tag,
-            meter_start_wh=meter_start_wh, started_at=timestamp,
+            meter_start_wh=max(meter_start_wh, 0), started_at=timestamp,  # as stored below
         ).first()
         if retry is not None:
             return Started(retry.transaction_id, IdTagInfo(retry.id_tag_status or "Accepted"))
@@ -308,8 +308,9 @@ def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop_wh
                    .filter(charge_point=station, transaction_id=transaction_id).first())
         info = token_decision(token_lookup(id_tag), moment=timestamp) if id_tag else None
         if session is None or session.state == ChargingSession.State.COMPLETED:
-            if session is not None and session.meter_stop_wh == meter_stop_wh and session.stopped_at == timestamp:
-                return info  # the station retried a stop we already recorded
+            if session is not None and (session.meter_stop_wh, session.stopped_at) == (
+                    max(meter_stop_wh, session.meter_start_wh), max(timestamp, session.started_at)):
+                return info  # the station retried a stop we already recorded (values as stored below)
             StationEvent.objects.create(
                 charge_point=station, kind=StationEvent.Kind.UNMATCHED_STOP, needs_review=True, timestamp=timestamp,
                 summary=f"Stop for {'finished' if session else 'unknown'} transaction {transaction_id}",
@@ -388,7 +389,7 @@ def meter_values_record(*, charge_point_id: int, connector_id: int, transaction_
             session = None
         _store_samples(station, connector, session, meter_values)
         if session is not None and session.state == ChargingSession.State.ACTIVE:
-            publish_after_commit(station.identity, _live_reading(station, session, meter_values))
+            publish_after_commit(station.identity, _live_reading(station, session, meter_values), dashboard=False)
 
 
 def _store_samples(station, connector, session, samples: list[Sample]) -> None:

@@ -1,15 +1,33 @@
+import uuid
+
 import pytest
 
-from stations.protocol.db import close_pool
+from stations.protocol.journal import journal
+from tests.conftest import close_background_connections
 from tests.factories import ChargePointFactory, ConnectorFactory, EvseFactory
 from tests.stations.ocpp_helpers import STATION_PASSWORD
 
 
 @pytest.fixture
-def ocpp_db(transactional_db):
+def channel_layer_of_this_test(settings):
+    """A channel layer no other test (or other process sharing Redis) sends into."""
+    layers = settings.CHANNEL_LAYERS
+    if layers["default"]["BACKEND"] == "channels.layers.InMemoryChannelLayer":
+        settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    else:
+        config = {**layers["default"].get("CONFIG", {}), "prefix": f"test-{uuid.uuid4().hex[:12]}"}
+        settings.CHANNEL_LAYERS = {"default": {**layers["default"], "CONFIG": config}}
+
+
+@pytest.fixture
+def ocpp_db(transactional_db, channel_layer_of_this_test, settings):
     """OCPP handlers use their own database threads: tests need committed data and a clean pool."""
+    settings.OCPP_ACCEPT_UNKNOWN_STATIONS = False
+    journal._buffer.clear()  # frames of an earlier test name stations that no longer exist
     yield
-    close_pool()
+    journal._buffer.clear()
+    journal._open_calls.clear()
+    close_background_connections()
 
 
 @pytest.fixture
