@@ -56,6 +56,13 @@ worker: install
 beat: install
 	$(BIN)/celery -A evbackoffice beat --loglevel INFO
 
+# Simulated OCPP 1.6 stations charging against the server of `make run` (start it in a second terminal).
+STATIONS ?= 5
+SPEED ?= 30
+.PHONY: simulate
+simulate: install
+	$(BIN)/python manage.py simulate_fleet --stations $(STATIONS) --url ws://$(HOST):$(PORT)/ocpp/ --speed $(SPEED)
+
 check: install-dev
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
