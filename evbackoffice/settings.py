@@ -111,15 +111,31 @@ AUTH_PASSWORD_VALIDATORS = [
 # --- Redis: channel layer and Celery broker -----------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 
+# A station stays in its connection's group for as long as its socket is open, often weeks: membership must
+# not expire after the layers' default of one day, or commands stop reaching long-lived connections.
+CHANNEL_GROUP_EXPIRY_S = 10 * 365 * 24 * 3600
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="evbackoffice")},
+            "CONFIG": {
+                # redis-py 8 times reads out after 5 s by default, exactly while the layer blocks for 5 s
+                # in BZPOPMIN, which dropped idle consumers; and its pool of 100 connections refused connect
+                # bursts. Give the layer's own waits room and the pool enough connections.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5,
+                           "max_connections": env.int("REDIS_MAX_CONNECTIONS", default=10_000)}],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="evbackoffice"),
+                "group_expiry": CHANNEL_GROUP_EXPIRY_S,
+            },
         }
     }
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # In-process only and meant for one process in development: its housekeeping scans every channel on each
+    # receive, so it slows down with thousands of connections (use Redis for a real fleet).
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer",
+                    "CONFIG": {"group_expiry": CHANNEL_GROUP_EXPIRY_S}},
+    }
 
 # Celery: a broker from CELERY_BROKER_URL (e.g. RabbitMQ), else REDIS_URL, else tasks run inline.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")

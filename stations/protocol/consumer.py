@@ -7,6 +7,7 @@ import base64
 import binascii
 import logging
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
@@ -87,6 +88,14 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.base_send({"type": "websocket.http.response.body", "body": b"Connection refused."})
         else:
             await self.close()  # servers without the extension answer 403
+
+    async def dispatch(self, message):
+        # Channels closes stale Django connections before every message, a hop through its shared sync thread
+        # per frame; our handlers use their own pool (stations.protocol.db), which manages its connections.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def receive(self, text_data=None, bytes_data=None):
         if self.handler is None:

@@ -5,6 +5,7 @@ response queue). Framing and schema errors are answered here with the 1.6 error 
 one service in one transaction through the database pool and answers from what it returned.
 """
 
+import functools
 import logging
 from datetime import UTC, datetime
 
@@ -38,6 +39,22 @@ def check_connector_id(value: int, minimum: int, unique_id: str) -> int:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
+def _snake_key(key: str) -> str:
+    # The library's conversion runs several regular expressions per key on every frame; the keys of OCPP
+    # payloads are few, so each is converted once.
+    return next(iter(camel_to_snake_case({key: None})))
+
+
+def snake_case_keys(data):
+    """camelCase -> snake_case keys, recursively, as the library's handlers expect them."""
+    if isinstance(data, dict):
+        return {_snake_key(key): snake_case_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [snake_case_keys(value) for value in data]
+    return data
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -53,7 +70,7 @@ class ChargePointV16(StationSession, LibraryChargePoint):
         return snake_to_camel_case(remove_nones(serialize_as_dict(response)))
 
     def decode_request(self, payload: dict) -> dict:
-        return camel_to_snake_case(payload)
+        return snake_case_keys(payload)
 
     def action_exists(self, action: str) -> bool:
         return action in Action._value2member_map_

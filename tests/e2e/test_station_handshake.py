@@ -90,3 +90,15 @@ async def test_dead_connection_is_detected_by_ping_timeout_and_marked_offline():
             await asyncio.sleep(0.05)
         assert await station.filter(is_connected=False, connection_channel="").aexists()
         sock.close()
+
+
+async def test_idle_station_stays_connected_longer_than_the_redis_read_timeout(ws_base):
+    """redis-py's default 5 s read timeout used to fire while the channel layer waited for messages,
+    dropping quiet stations every few seconds (a station between heartbeats is quiet for minutes)."""
+    import asyncio
+
+    async with connect(f"{ws_base}/ocpp/CP-HS-1", subprotocols=["ocpp1.6"],
+                       additional_headers=auth("CP-HS-1", PASSWORD)) as socket:
+        await asyncio.sleep(7)
+        await socket.send('[2,"hb2","Heartbeat",{}]')
+        assert '"currentTime"' in await asyncio.wait_for(socket.recv(), 5)
