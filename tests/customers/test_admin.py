@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import Customer, IdToken, User
+from tests.admin_helpers import filter_link, rows
 from tests.factories import CustomerFactory, IdTokenFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,22 +17,6 @@ pytestmark = pytest.mark.django_db
 
 def changelist_url(model: str) -> str:
     return reverse(f"admin:customers_{model}_changelist")
-
-
-def rows(response) -> set:
-    assert response.status_code == 200
-    return set(response.context["cl"].result_list)
-
-
-def filter_link(response, title: str, choice: str) -> str:
-    """The query string behind a choice in the changelist's filter sidebar, as staff would click it."""
-    changelist = response.context["cl"]
-    for spec in changelist.filter_specs:
-        if str(spec.title) == title:
-            for option in spec.choices(changelist):
-                if str(option["display"]) == choice:
-                    return option["query_string"]
-    raise AssertionError(f"the changelist has no filter {title!r} with the choice {choice!r}")
 
 
 def driver(**fields) -> User:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stations.models import ChargePoint, ChargingSession, Connector, MeterValue
+from tests.admin_helpers import filter_link, rows
 from tests.factories import (
     ChargePointFactory,
     ChargingSessionFactory,
@@ -26,22 +27,6 @@ STATION_PASSWORD = "s3cret-station-pass"  # 19 characters: within OCPP's 16-40
 
 def changelist_url(model: str) -> str:
     return reverse(f"admin:stations_{model}_changelist")
-
-
-def rows(response) -> set:
-    assert response.status_code == 200
-    return set(response.context["cl"].result_list)
-
-
-def filter_link(response, title: str, choice: str) -> str:
-    """The query string behind a choice in the changelist's filter sidebar, as staff would click it."""
-    changelist = response.context["cl"]
-    for spec in changelist.filter_specs:
-        if str(spec.title) == title:
-            for option in spec.choices(changelist):
-                if str(option["display"]) == choice:
-                    return option["query_string"]
-    raise AssertionError(f"the changelist has no filter {title!r} with the choice {choice!r}")
 
 
 def meter_value(session: ChargingSession, **fields) -> MeterValue:
