@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
-from stations.admin_ocpp import ChargePointCommandsMixin
+from stations.admin_ocpp import ChargePointCommandsMixin, ReadOnlyMixin
 from stations.models import ChargePoint, ChargingSession, Connector, Evse, Location, MeterValue
 
 
@@ -235,17 +235,8 @@ class ConnectorAdmin(admin.ModelAdmin):
 # --- What stations reported --------------------------------------------------------------------------
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyMixin, admin.ModelAdmin):
     """Records that only the OCPP server writes: staff may look, not add, edit or delete."""
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(ChargingSession)

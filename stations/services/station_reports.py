@@ -219,10 +219,13 @@ def token_decision(token: IdToken | None, *, moment: datetime, busy_elsewhere: b
 
 def id_tag_authorize(*, charge_point_id: int, id_tag: str) -> IdTagInfo:
     token = token_lookup(id_tag)
-    busy = token is not None and ChargingSession.objects.filter(
+    return token_decision(token, moment=timezone.now(), busy_elsewhere=_in_a_session(token))
+
+
+def _in_a_session(token: IdToken | None) -> bool:
+    return token is not None and ChargingSession.objects.filter(
         id_token=token, state=ChargingSession.State.ACTIVE
     ).exists()
-    return token_decision(token, moment=timezone.now(), busy_elsewhere=busy)
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
@@ -246,10 +249,7 @@ def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, m
         connector = connector_resolve(station, connector_id)
         _close_forgotten_session(connector, timestamp, meter_start_wh)
         token = token_lookup(id_tag)
-        busy = token is not None and ChargingSession.objects.filter(
-            id_token=token, state=ChargingSession.State.ACTIVE
-        ).exists()
-        info = token_decision(token, moment=timestamp, busy_elsewhere=busy)
+        info = token_decision(token, moment=timestamp, busy_elsewhere=_in_a_session(token))
         station.last_transaction_id = F("last_transaction_id") + 1
         station.save(update_fields=["last_transaction_id"])
         station.refresh_from_db(fields=["last_transaction_id"])
