@@ -183,3 +183,18 @@ class IdToken(models.Model):
         if self.expires_at is not None and self.expires_at <= moment:
             return False
         return self.customer.is_active
+
+
+class CustomerGroup(models.Model):
+    """A named set of customers that tariffs can be assigned to: a fleet deal, employees, a partner's drivers."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    customers = models.ManyToManyField(Customer, blank=True, related_name="groups")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,1 @@
+"""Billing admin: each module registers its models (tariffs, cdrs, loyalty)."""

@@ -1,0 +1,1 @@
+"""Billing REST API: tariffs (OCPI), price feeds, charge detail records (OCPI), loyalty."""

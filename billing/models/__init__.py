@@ -1,0 +1,18 @@
+"""Billing's data: tariffs and where they apply, price feeds, charge detail records, loyalty."""
+
+from .cdrs import ChargeDetailRecord
+from .feeds import PriceFeed, PriceFeedValue
+from .loyalty import (
+    Membership,
+    MembershipPlan,
+    PointsCampaign,
+    PointsEntry,
+    PromoCode,
+    PromoRedemption,
+)
+from .tariffs import Tariff, TariffAssignment, TariffElement
+
+__all__ = [
+    "ChargeDetailRecord", "Membership", "MembershipPlan", "PointsCampaign", "PointsEntry",
+    "PriceFeed", "PriceFeedValue", "PromoCode", "PromoRedemption", "Tariff", "TariffAssignment", "TariffElement",
+]  # fmt: skip
