@@ -226,6 +226,11 @@ OCPP_JOURNAL_DAYS = env.int("OCPP_JOURNAL_DAYS", default=30)
 OCPP_DB_THREADS = env.int(
     "OCPP_DB_THREADS", default=1 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else 8
 )
+# Group commit of what stations report (stations/protocol/writer.py): how long a batch may wait for more
+# messages before it commits, and at most how many messages it holds. Under load batches fill by themselves
+# while the previous one commits, so the wait only matters at low load.
+OCPP_WRITE_BATCH_WAIT_MS = env.float("OCPP_WRITE_BATCH_WAIT_MS", default=2)
+OCPP_WRITE_BATCH_MAX = env.int("OCPP_WRITE_BATCH_MAX", default=500)
 
 # --- Operator -----------------------------------------------------------------------------------------
 CURRENCIES = ("EUR", "CHF", "GBP", "DKK", "SEK", "NOK", "PLN", "CZK", "HUF", "USD")

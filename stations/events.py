@@ -25,10 +25,54 @@ def publish_after_commit(identity: str, event: dict, *, dashboard: bool = True) 
 
     Meter readings skip the dashboard (`dashboard=False`): they are many and only session pages want them.
     """
+    groups = event_groups(identity, event, dashboard=dashboard)
+    transaction.on_commit(lambda: _send(groups, event))
+
+
+def event_groups(identity: str, event: dict, *, dashboard: bool = True) -> list[str]:
     groups = [station_group(identity)] + ([DASHBOARD_GROUP] if dashboard else [])
     if event.get("customer_id"):
         groups.append(customer_group(event["customer_id"]))
-    transaction.on_commit(lambda: _send(groups, event))
+    return groups
+
+
+async def send_committed(publications: list[tuple[list[str], dict]]) -> None:
+    """Send events whose writes the OCPP group writer has committed. It runs on the event loop, so there is
+    no thread hop per event as with publish_after_commit; groups nobody listens to are skipped after one
+    membership check per batch (most stations have no live page open). A failure is logged, like _send's."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        listened = await _groups_with_members(layer, {group for groups, _ in publications for group in groups})
+    except Exception:
+        logger.exception("Could not check which live groups have members")
+        listened = None
+    for groups, event in publications:
+        try:
+            for group in groups:
+                if listened is None or group in listened:
+                    await layer.group_send(group, event)
+        except Exception:
+            logger.exception("Could not publish %s", event.get("type"))
+
+
+async def _groups_with_members(layer, groups: set[str]) -> set[str] | None:
+    """The groups that have members, with one pipelined ZCARD per Redis shard; None (send to all) for other
+    layers. channels_redis' group_send costs two round trips even for an empty group. A group that gains
+    its first member right now misses this one event, as it would a moment earlier."""
+    if not all(hasattr(layer, name) for name in ("consistent_hash", "connection", "_group_key")):
+        return None
+    by_shard: dict[int, list[str]] = {}
+    for group in groups:
+        by_shard.setdefault(layer.consistent_hash(group), []).append(group)
+    listened = set()
+    for shard, names in by_shard.items():
+        pipe = layer.connection(shard).pipeline(transaction=False)
+        for name in names:
+            pipe.zcard(layer._group_key(name))
+        listened.update(name for name, members in zip(names, await pipe.execute(), strict=True) if members)
+    return listened
 
 
 def _send(groups: list[str], event: dict) -> None:

@@ -4,21 +4,27 @@ journaling every frame, and performing operator commands one at a time.
 Version classes (v16.py, later v201.py) mix this into the `ocpp` library's ChargePoint for their version.
 """
 
+import asyncio
 import logging
 import time
 import uuid
 
 from ocpp.messages import Call, CallError, CallResult
+from ocpp.routing import create_route_map
 
 from stations import commands as command_services
 from stations.protocol.db import run_db
 from stations.protocol.frames import FrameError, parse_frame, plain_json, validate_payload
-from stations.protocol.journal import journal
-from stations.services import station_reports as reports
+from stations.protocol.journal import journal, journal_row
+from stations.protocol.writer import group_writer
+from stations.services import batch_reports as batch
+from stations.services.batch_reports import WriteItem
+from stations.services.station_reports import SessionRef
 
 logger = logging.getLogger(__name__)
 
 LAST_SEEN_EVERY_S = 30  # write last_seen_at at most this often per connection; heartbeats always write
+CACHED_SESSIONS = 16  # per connection: a station has a few connectors, so a few sessions matter at a time
 
 
 class StationCallError(Exception):
@@ -33,13 +39,49 @@ class StationCallError(Exception):
 class StationSession:
     version: str
     subprotocol: str
+    # The library's per-connection attributes, shared where they can be: its __init__ (not called) builds a
+    # route map of bound methods for every connection, and a lock and a queue that most connections never use;
+    # at 10,000 idle stations that is several KB each.
+    logger = logging.getLogger("ocpp")
+    _unique_id_generator = staticmethod(uuid.uuid4)
+    _lock: asyncio.Lock | None = None
+    _queue: asyncio.Queue | None = None
 
     def __init__(self, identity: str, connection, *, station_id: int, response_timeout: float):
-        super().__init__(identity, connection, response_timeout=response_timeout)
+        self.id = identity
+        self._connection = connection
+        self._response_timeout = response_timeout
         self.station_id = station_id
         self.current_unique_id = "-1"
         self.registration_status = None
-        self._last_touch = 0.0
+        self._last_seen = 0.0
+        self._staged: list | None = None  # what the call being answered reports, for the group writer
+        self._seen_now = False
+        self._calling: tuple[str, str] | None = None  # (unique id, action) of our call in flight
+        # Created on first use: most connections are idle most of the time.
+        self._connectors: dict[int, tuple[int, int]] | None = None
+        self._sessions: dict[str, SessionRef] | None = None
+
+    @classmethod
+    def routes(cls) -> dict:
+        """Action -> {"_on_action": handler function, ...}, built once per class (the library's route map)."""
+        routes = cls.__dict__.get("_routes")
+        if routes is None:
+            routes = create_route_map(cls)
+            cls._routes = routes
+        return routes
+
+    @property
+    def _call_lock(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    @property
+    def _response_queue(self) -> asyncio.Queue:
+        if self._queue is None:
+            self._queue = asyncio.Queue()
+        return self._queue
 
     # --- inbound ------------------------------------------------------------------------------------
     async def route_message(self, raw: str) -> None:
@@ -47,50 +89,144 @@ class StationSession:
         try:
             message = parse_frame(raw)
         except FrameError as error:
-            journal.record(self.station_id, "in", raw=raw, unique_id=error.unique_id)
-            await self._send(error.as_call_error(self.version).to_json())
+            unique_id = "" if error.unique_id == "-1" else error.unique_id
+            await self._commit_and_send(WriteItem(self.station_id, [
+                journal_row(self.station_id, "in", raw, None, unique_id),
+            ]), error.as_call_error(self.version).to_json(), 4, error.unique_id, "")
             return
-        journal.record(self.station_id, "in", message=message)
         if isinstance(message, Call):
-            await self.touch()
-            await self._send(await self._answer(message))
+            row_in = journal_row(self.station_id, "in", raw, 2, message.unique_id, message.action)
+            self._staged = []
+            answer, answered = await self._answer(message)
+            item = WriteItem(self.station_id, [row_in], self._staged if answered else [], self._is_seen())
+            self._staged = None
+            await self._commit_and_send(item, answer, 3 if answered else 4, message.unique_id, message.action)
         else:
+            calling = self._calling
+            action = calling[1] if calling and calling[0] == message.unique_id else ""
+            journal.record(self.station_id, "in", raw=raw, message_type=message.message_type_id,
+                           unique_id=message.unique_id, action=action)
             self._response_queue.put_nowait(message)
 
-    async def _answer(self, call: Call) -> str:
+    async def _answer(self, call: Call) -> tuple[str, bool]:
+        """The answer frame, and whether it is a CALLRESULT (whose reports are then to be written)."""
         self.current_unique_id = call.unique_id
-        handlers = self.route_map.get(call.action, {})
+        handlers = self.routes().get(call.action, {})
         try:
             if "_on_action" not in handlers:
                 kind = "not_supported" if self.action_exists(call.action) else "not_implemented"
                 raise FrameError(kind, f"{call.action} is not handled by this Central System.", call.unique_id)
             validate_payload(call, self.version)
-            response = await handlers["_on_action"](**self.decode_request(call.payload))
-            return call.create_call_result(self.encode_response(response)).to_json()
+            response = await handlers["_on_action"](self, **self.decode_request(call.payload))
+            return call.create_call_result(self.encode_response(response)).to_json(), True
         except FrameError as error:
             error.unique_id = call.unique_id
-            return error.as_call_error(self.version).to_json()
+            return error.as_call_error(self.version).to_json(), False
         except Exception:
             logger.exception("Handler failed for station %s on frame %s", self.id, call.to_json())
-            return CallError(call.unique_id, "InternalError", "The Central System could not process this.",
-                             {}).to_json()
+            return self._internal_error(call.unique_id), False
 
-    async def touch(self, *, force: bool = False) -> None:
+    async def _commit_and_send(self, item: WriteItem, answer: str, message_type: int, unique_id: str,
+                               action: str) -> None:
+        """Send `answer` once the message's reports and both frames are committed: an answer means durable."""
+        item.journal.append(journal_row(self.station_id, "out", answer, message_type, unique_id, action))
+        try:
+            await group_writer().write(item)
+        except Exception:
+            logger.exception("Could not write what station %s reported in message %s", self.id, unique_id)
+            self.forget_lookups()  # the failure may come from a stale cached connector or session
+            answer = self._internal_error(unique_id)
+            await self._journal_only(item.journal[0], journal_row(self.station_id, "out", answer, 4, unique_id,
+                                                                  action))
+        await self._connection.send(answer)
+
+    async def _journal_only(self, *rows: tuple) -> None:
+        try:
+            await group_writer().write(WriteItem(self.station_id, list(rows)))
+        except Exception:  # the answer still goes out: a CALLERROR makes the station retry, nothing is lost
+            logger.exception("Could not journal frames of station %s", self.id)
+
+    def _internal_error(self, unique_id: str) -> str:
+        return CallError(unique_id, "InternalError", "The Central System could not process this.", {}).to_json()
+
+    def stage(self, report) -> None:
+        """Hand a report of the call being answered to the group writer (committed before the answer)."""
+        self._staged.append(report)
+
+    def seen_now(self) -> None:
+        self._seen_now = True
+
+    def _is_seen(self) -> bool:
         now = time.monotonic()
-        if force or now - self._last_touch >= LAST_SEEN_EVERY_S:
-            self._last_touch = now
-            await run_db(reports.station_seen, charge_point_id=self.station_id)
+        if self._seen_now or now - self._last_seen >= LAST_SEEN_EVERY_S:
+            self._seen_now, self._last_seen = False, now
+            return True
+        return False
 
-    async def _send(self, message: str) -> None:
-        journal.record(self.station_id, "out", raw=message)
-        await self._connection.send(message)
+    async def send_journaled(self, frame: str, message_type: int | None, unique_id: str = "",
+                             action: str = "") -> None:
+        """Send a frame that answers no call of the station's (our calls, errors for unreadable frames)."""
+        await self._journal_only(journal_row(self.station_id, "out", frame, message_type, unique_id, action))
+        await self._connection.send(frame)
+
+    # --- what this connection remembers ---------------------------------------------------------------
+    async def connector_ref(self, number: int) -> tuple[int, int]:
+        """(connector pk, EVSE pk) of the station's connector `number`, looked up once per connection."""
+        if self._connectors is None:
+            self._connectors = {}
+        ref = self._connectors.get(number)
+        if ref is None:
+            ref = await run_db(batch.connector_ref, charge_point_id=self.station_id, connector_number=number)
+            self._connectors[number] = ref
+        return ref
+
+    def cached_connector(self, number: int) -> tuple[int, int] | None:
+        return self._connectors.get(number) if self._connectors else None
+
+    async def session_ref(self, transaction_id: str | None, connector_pk: int | None) -> SessionRef | None:
+        """The session a report belongs to: by transaction id, else the connector's active session."""
+        cached = self._sessions or {}
+        if transaction_id is not None:
+            ref = cached.get(transaction_id)
+        else:
+            ref = next((s for s in cached.values() if s.active and s.connector_pk == connector_pk), None)
+        if ref is None:
+            ref = await run_db(batch.session_ref, charge_point_id=self.station_id, transaction_id=transaction_id,
+                               connector_pk=connector_pk)
+            if ref is not None:
+                self._remember_session(ref)
+        return ref
+
+    def session_started(self, number: int, ref: SessionRef) -> None:
+        if self._connectors is None:
+            self._connectors = {}
+        self._connectors[number] = ref.connector_pk, ref.evse_pk
+        # Starting on a connector closes any session still open there (a lost StopTransaction).
+        if self._sessions:
+            for transaction_id, cached in list(self._sessions.items()):
+                if cached.connector_pk == ref.connector_pk and transaction_id != ref.transaction_id:
+                    del self._sessions[transaction_id]
+        self._remember_session(ref)
+
+    def session_stopped(self, transaction_id: str) -> None:
+        if self._sessions:
+            self._sessions.pop(transaction_id, None)
+
+    def _remember_session(self, ref: SessionRef) -> None:
+        if self._sessions is None or len(self._sessions) >= CACHED_SESSIONS:
+            self._sessions = {}
+        self._sessions[ref.transaction_id] = ref
+
+    def forget_lookups(self) -> None:
+        self._connectors = self._sessions = None
 
     # --- outbound -----------------------------------------------------------------------------------
     async def call_raw(self, action: str, payload: dict) -> dict:
         """Send one CALL and return the response payload; one call in flight per station (library lock)."""
         call = Call(str(uuid.uuid4()), action, payload)
         async with self._call_lock:
-            await self._send(call.to_json())
+            self._calling = (call.unique_id, action)
+            await self.send_journaled(call.to_json(), 2, call.unique_id, action)
             response = await self._get_specific_response(call.unique_id, self._response_timeout)
         if isinstance(response, CallError):
             raise StationCallError(response.error_code, response.error_description)

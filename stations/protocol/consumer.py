@@ -44,6 +44,7 @@ def basic_auth_credentials(headers: list[tuple[bytes, bytes]]) -> tuple[str, str
 class OcppConsumer(AsyncWebsocketConsumer):
     handler = None
     station_id = None
+    command_tasks: set[asyncio.Task] = frozenset()  # a set of its own once a command runs (most never do)
 
     async def connect(self):
         self.identity = self.scope["url_route"]["kwargs"]["identity"]
@@ -67,7 +68,6 @@ class OcppConsumer(AsyncWebsocketConsumer):
             self.identity, self, station_id=decision.station_id,
             response_timeout=settings.OCPP_RESPONSE_TIMEOUT_S,
         )
-        self.command_tasks: set[asyncio.Task] = set()
         group = connection_group(self.identity)
         await self.channel_layer.group_send(group, {"type": "ocpp.replaced", "channel": self.channel_name})
         await self.channel_layer.group_add(group, self.channel_name)
@@ -102,7 +102,8 @@ class OcppConsumer(AsyncWebsocketConsumer):
             return  # no OCPP version was agreed and the socket is closing: frames still in flight are dropped
         if text_data is None or len(text_data) > settings.OCPP_MAX_FRAME_CHARS:
             reason = "Binary frames are not OCPP-J." if text_data is None else "Frame is too large."
-            await self.handler._send(FrameError("formation", reason).as_call_error(self.handler.version).to_json())
+            error = FrameError("formation", reason).as_call_error(self.handler.version)
+            await self.handler.send_journaled(error.to_json(), 4, error.unique_id)
             return
         await self.handler.route_message(text_data)
 
@@ -138,5 +139,7 @@ class OcppConsumer(AsyncWebsocketConsumer):
 
     def start_command(self, command_id: int) -> None:
         task = asyncio.create_task(self.handler.perform_command(command_id))
+        if not isinstance(self.command_tasks, set):
+            self.command_tasks = set()
         self.command_tasks.add(task)
         task.add_done_callback(self.command_tasks.discard)

@@ -1,8 +1,10 @@
 """OCPP 1.6J: the Central System side of one station's connection.
 
 Built on the `ocpp` library's ChargePoint (route map from @on handlers, the one-call-in-flight lock and the
-response queue). Framing and schema errors are answered here with the 1.6 error codes. Each handler calls
-one service in one transaction through the database pool and answers from what it returned.
+response queue). Framing and schema errors are answered here with the 1.6 error codes. Handlers whose
+answer depends on the database (boot, authorisation, sessions) call one service in one transaction through
+the database pool; frequent reports (meter values, status, heartbeats) are staged for the group writer,
+which commits them with the journal before the answer goes out (stations.protocol.base).
 """
 
 import functools
@@ -15,9 +17,11 @@ from ocpp.v16 import ChargePoint as LibraryChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, DataTransferStatus
 
+from stations.events import event_groups
 from stations.protocol.base import StationSession
 from stations.protocol.db import run_db
 from stations.protocol.frames import FrameError
+from stations.services import batch_reports as batch
 from stations.services import station_reports as reports
 
 logger = logging.getLogger(__name__)
@@ -90,19 +94,20 @@ class ChargePointV16(StationSession, LibraryChargePoint):
 
     @on(Action.heartbeat)
     async def on_heartbeat(self):
-        await self.touch(force=True)
+        self.seen_now()
         return call_result.Heartbeat(current_time=now_iso())
 
     @on(Action.status_notification)
     async def on_status_notification(self, connector_id, error_code, status, timestamp=None, info=None,
                                      vendor_id=None, vendor_error_code=None):
-        await run_db(
-            reports.status_notification_record, charge_point_id=self.station_id,
-            connector_id=check_connector_id(connector_id, 0, self.current_unique_id),
-            status=status, error_code=error_code, info=info or "", vendor_id=vendor_id or "",
-            vendor_error_code=vendor_error_code or "",
-            timestamp=parse_timestamp(timestamp, self.current_unique_id) if timestamp else None,
-        )
+        number = check_connector_id(connector_id, 0, self.current_unique_id)
+        received = datetime.now(UTC)
+        moment = parse_timestamp(timestamp, self.current_unique_id) if timestamp else received
+        connector_pk = None if number == 0 else (await self.connector_ref(number))[0]
+        self.stage(batch.StatusReport(self.id, number, (
+            self.station_id, connector_pk, status, error_code, (info or "")[:50], (vendor_id or "")[:255],
+            (vendor_error_code or "")[:50], moment, received,
+        )))
         return call_result.StatusNotification()
 
     @on(Action.authorize)
@@ -112,12 +117,14 @@ class ChargePointV16(StationSession, LibraryChargePoint):
 
     @on(Action.start_transaction)
     async def on_start_transaction(self, connector_id, id_tag, meter_start, timestamp, reservation_id=None):
+        number = check_connector_id(connector_id, 1, self.current_unique_id)
+        moment = parse_timestamp(timestamp, self.current_unique_id)
         started = await run_db(
-            reports.transaction_start, charge_point_id=self.station_id,
-            connector_id=check_connector_id(connector_id, 1, self.current_unique_id),
-            id_tag=id_tag, meter_start_wh=meter_start,
-            timestamp=parse_timestamp(timestamp, self.current_unique_id), reservation_id=reservation_id,
+            reports.transaction_start, charge_point_id=self.station_id, connector_id=number,
+            connector=self.cached_connector(number), id_tag=id_tag, meter_start_wh=meter_start, timestamp=moment,
+            reservation_id=reservation_id,
         )
+        self.session_started(number, started.session)
         return call_result.StartTransaction(
             transaction_id=int(started.transaction_id), id_tag_info=started.id_tag_info.as_ocpp16()
         )
@@ -131,18 +138,24 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             reason=reason or "", id_tag=id_tag or "",
             meter_values=self.decode_meter_values(transaction_data or [], skip_unreadable=True),
         )
+        self.session_stopped(str(transaction_id))
         if info is None:
             return call_result.StopTransaction()
         return call_result.StopTransaction(id_tag_info=info.as_ocpp16())
 
     @on(Action.meter_values)
     async def on_meter_values(self, connector_id, meter_value, transaction_id=None):
-        await run_db(
-            reports.meter_values_record, charge_point_id=self.station_id,
-            connector_id=check_connector_id(connector_id, 0, self.current_unique_id),
-            transaction_id=str(transaction_id) if transaction_id is not None else None,
-            meter_values=self.decode_meter_values(meter_value),
-        )
+        number = check_connector_id(connector_id, 0, self.current_unique_id)
+        samples = self.decode_meter_values(meter_value)
+        connector_pk = None if number == 0 else (await self.connector_ref(number))[0]
+        session = await self.session_ref(None if transaction_id is None else str(transaction_id), connector_pk)
+        rows = [(self.station_id, connector_pk, session.pk if session else None, s.timestamp, s.measurand,
+                 s.phase[:8], s.location[:8], s.context[:24], s.value, s.unit[:12]) for s in samples]
+        publication = None
+        if session is not None and session.active:
+            event = reports.live_reading(self.id, session, samples)
+            publication = (event_groups(self.id, event, dashboard=False), event)
+        self.stage(batch.MeterReport(rows, publication))
         return call_result.MeterValues()
 
     @on(Action.data_transfer)

@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from customers.models import IdToken
@@ -26,7 +26,6 @@ from stations.models import (
     MeterValue,
     Reservation,
     StationEvent,
-    StatusEvent,
 )
 from stations.protocol.frames import FrameError
 
@@ -104,10 +103,6 @@ def station_disconnected(*, charge_point_id: int, channel_name: str) -> None:
             _publish_connection(charge_point_id, False)
 
 
-def station_seen(*, charge_point_id: int) -> None:
-    ChargePoint.objects.filter(pk=charge_point_id).update(last_seen_at=timezone.now())
-
-
 def _publish_connection(charge_point_id: int, connected: bool) -> None:
     identity = ChargePoint.objects.values_list("identity", flat=True).get(pk=charge_point_id)
     publish_after_commit(identity, {"type": "station.connection", "identity": identity, "connected": connected})
@@ -133,34 +128,6 @@ def boot_notification_record(*, charge_point_id: int, vendor: str, model: str,
     if station.registration_status != ChargePoint.RegistrationStatus.ACCEPTED:
         interval = min(interval, 60)  # how soon a Pending/Rejected station asks again
     return station.registration_status, interval
-
-
-def status_notification_record(*, charge_point_id: int, connector_id: int, status: str, error_code: str,
-                               info: str, vendor_id: str, vendor_error_code: str,
-                               timestamp: datetime | None) -> None:
-    moment = timestamp or timezone.now()
-    with transaction.atomic():
-        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
-        connector = None if connector_id == 0 else connector_resolve(station, connector_id)
-        StatusEvent.objects.create(
-            charge_point=station, connector=connector, status=status, error_code=error_code, info=info[:50],
-            vendor_id=vendor_id[:255], vendor_error_code=vendor_error_code[:50], timestamp=moment,
-        )
-        # A late notification (queued while offline) goes into history but must not override a newer one.
-        target = station if connector is None else connector
-        field_time = target.status_changed_at if connector is not None else None
-        if field_time is None or moment >= field_time:
-            target.status, target.error_code = status, ("" if error_code == "NoError" else error_code)
-            if connector is not None:
-                target.status_changed_at = moment
-                target.save(update_fields=["status", "error_code", "status_changed_at"])
-            else:
-                target.save(update_fields=["status", "error_code"])
-            publish_after_commit(station.identity, {
-                "type": "station.status", "identity": station.identity, "connector_id": connector_id,
-                "connector_pk": connector.pk if connector else None, "status": status,
-                "error_code": target.error_code, "timestamp": moment.isoformat(),
-            })
 
 
 def connector_resolve(station: ChargePoint, connector_id: int) -> Connector:
@@ -196,10 +163,16 @@ class IdTagInfo:
         return info
 
 
-def token_lookup(id_tag: str) -> IdToken | None:
-    token = IdToken.objects.select_related("customer").filter(uid=id_tag).first()
+def token_lookup(id_tag: str, *, with_busy: bool = False) -> IdToken | None:
+    """The token for an id tag (as sent, else upper case); with_busy annotates `busy`: it is in a session."""
+    tokens = IdToken.objects.select_related("customer").only(  # what token_decision and a session read
+        "id", "status", "expires_at", "group_id", "customer__id", "customer__status")
+    if with_busy:
+        tokens = tokens.annotate(busy=Exists(ChargingSession.objects.filter(
+            id_token=OuterRef("pk"), state=ChargingSession.State.ACTIVE)))
+    token = tokens.filter(uid=id_tag).first()
     if token is None and id_tag != id_tag.upper():
-        token = IdToken.objects.select_related("customer").filter(uid=id_tag.upper()).first()
+        token = tokens.filter(uid=id_tag.upper()).first()
     return token
 
 
@@ -218,45 +191,69 @@ def token_decision(token: IdToken | None, *, moment: datetime, busy_elsewhere: b
 
 
 def id_tag_authorize(*, charge_point_id: int, id_tag: str) -> IdTagInfo:
-    token = token_lookup(id_tag)
-    return token_decision(token, moment=timezone.now(), busy_elsewhere=_in_a_session(token))
-
-
-def _in_a_session(token: IdToken | None) -> bool:
-    return token is not None and ChargingSession.objects.filter(
-        id_token=token, state=ChargingSession.State.ACTIVE
-    ).exists()
+    token = token_lookup(id_tag, with_busy=True)
+    return token_decision(token, moment=timezone.now(), busy_elsewhere=token is not None and token.busy)
 
 
 # --- sessions ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class SessionRef:
+    """What the OCPP connection remembers of a session to file its meter values without looking it up."""
+
+    pk: int
+    transaction_id: str
+    connector_pk: int
+    evse_pk: int
+    customer_id: int | None
+    meter_start_wh: int
+    active: bool
+
+    @classmethod
+    def of(cls, session: ChargingSession) -> "SessionRef":
+        return cls(session.pk, session.transaction_id, session.connector_id, session.evse_id, session.customer_id,
+                   session.meter_start_wh, session.state == ChargingSession.State.ACTIVE)
+
+
 @dataclass(frozen=True)
 class Started:
     transaction_id: str
     id_tag_info: IdTagInfo
+    session: SessionRef
 
 
 def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, meter_start_wh: int,
-                      timestamp: datetime, reservation_id: int | None) -> Started:
-    """Opens a session and assigns its transaction id. A retried StartTransaction gets the same id back."""
+                      timestamp: datetime, reservation_id: int | None,
+                      connector: tuple[int, int] | None = None) -> Started:
+    """Opens a session and assigns its transaction id. A retried StartTransaction gets the same id back.
+
+    `connector` is the (connector pk, EVSE pk) of `connector_id` when the caller knows it already.
+    """
+    stored_start = max(meter_start_wh, 0)
     with transaction.atomic():
-        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
-        retry = ChargingSession.objects.filter(
-            charge_point=station, evse__ocpp_evse_id=connector_id, id_tag=id_tag,
-            meter_start_wh=max(meter_start_wh, 0), started_at=timestamp,  # as stored below
-        ).first()
+        station = (ChargePoint.objects.select_for_update().only("id", "identity", "last_transaction_id")
+                   .get(pk=charge_point_id))
+        if connector is None:
+            resolved = connector_resolve(station, connector_id)
+            connector = resolved.pk, resolved.evse_id
+        # One read for both: the same start stored before (a retry) and a session left open on the connector.
+        open_or_retry = list(ChargingSession.objects.select_for_update().filter(charge_point=station,
+                             connector_id=connector[0]).filter(
+            Q(state=ChargingSession.State.ACTIVE) | Q(id_tag=id_tag, meter_start_wh=stored_start, started_at=timestamp)
+        ))
+        retry = next((s for s in open_or_retry if (s.id_tag, s.meter_start_wh, s.started_at) == (
+            id_tag, stored_start, timestamp)), None)
         if retry is not None:
-            return Started(retry.transaction_id, IdTagInfo(retry.id_tag_status or "Accepted"))
-        connector = connector_resolve(station, connector_id)
-        _close_forgotten_session(connector, timestamp, meter_start_wh)
-        token = token_lookup(id_tag)
-        info = token_decision(token, moment=timestamp, busy_elsewhere=_in_a_session(token))
-        station.last_transaction_id = F("last_transaction_id") + 1
+            return Started(retry.transaction_id, IdTagInfo(retry.id_tag_status or "Accepted"), SessionRef.of(retry))
+        for forgotten in open_or_retry:
+            _close_forgotten_session(forgotten, timestamp, meter_start_wh)
+        token = token_lookup(id_tag, with_busy=True)
+        info = token_decision(token, moment=timestamp, busy_elsewhere=token is not None and token.busy)
+        station.last_transaction_id += 1  # the row is locked
         station.save(update_fields=["last_transaction_id"])
-        station.refresh_from_db(fields=["last_transaction_id"])
         session = ChargingSession.objects.create(
-            charge_point=station, transaction_id=str(station.last_transaction_id), evse=connector.evse,
-            connector=connector, id_token=token, id_tag=id_tag, customer=token.customer if token else None,
-            started_at=timestamp, meter_start_wh=max(meter_start_wh, 0), id_tag_status=info.status,
+            charge_point=station, transaction_id=str(station.last_transaction_id), evse_id=connector[1],
+            connector_id=connector[0], id_token=token, id_tag=id_tag, customer=token.customer if token else None,
+            started_at=timestamp, meter_start_wh=stored_start, id_tag_status=info.status,
             needs_review=meter_start_wh < 0 or info.status != "Accepted",
             review_reason=_start_review_reason(info, meter_start_wh),
         )
@@ -265,7 +262,7 @@ def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, m
                 state=Reservation.State.USED
             )
         publish_after_commit(station.identity, _session_event("session.started", station, session))
-    return Started(session.transaction_id, info)
+    return Started(session.transaction_id, info, SessionRef.of(session))
 
 
 def _start_review_reason(info: IdTagInfo, meter_start_wh: int) -> str:
@@ -277,14 +274,9 @@ def _start_review_reason(info: IdTagInfo, meter_start_wh: int) -> str:
     return " ".join(reasons)
 
 
-def _close_forgotten_session(connector: Connector, new_start: datetime, new_meter_start_wh: int) -> None:
+def _close_forgotten_session(previous: ChargingSession, new_start: datetime, new_meter_start_wh: int) -> None:
     """A new start on a connector whose previous session never reported a stop (its StopTransaction was
     lost) closes that session at the last reading we have, flagged for review."""
-    previous = ChargingSession.objects.select_for_update().filter(
-        connector=connector, state=ChargingSession.State.ACTIVE
-    ).first()
-    if previous is None:
-        return
     last = previous.meter_values.filter(measurand=ENERGY_REGISTER).order_by("-timestamp").first()
     meter_stop = int(last.value) if last else previous.meter_start_wh
     if previous.meter_start_wh <= new_meter_start_wh:
@@ -303,7 +295,7 @@ def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop_wh
                      reason: str, id_tag: str, meter_values: list["Sample"]) -> IdTagInfo | None:
     """Closes a session. Always succeeds: unknown or repeated stops are recorded for review instead."""
     with transaction.atomic():
-        station = ChargePoint.objects.get(pk=charge_point_id)
+        station = ChargePoint.objects.only("id", "identity").get(pk=charge_point_id)
         session = (ChargingSession.objects.select_for_update()
                    .filter(charge_point=station, transaction_id=transaction_id).first())
         info = token_decision(token_lookup(id_tag), moment=timestamp) if id_tag else None
@@ -330,8 +322,9 @@ def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop_wh
         if problems:
             session.needs_review = True
             session.review_reason = " ".join([session.review_reason, *problems]).strip()
-        session.save()
-        _store_samples(station, session.connector, session, meter_values)
+        session.save(update_fields=["state", "stopped_at", "meter_stop_wh", "stop_reason", "needs_review",
+                                    "review_reason", "updated_at"])
+        _store_samples(station.pk, session.connector_id, session.pk, meter_values)
         publish_after_commit(station.identity, _session_event("session.stopped", station, session))
     return info
 
@@ -375,33 +368,18 @@ class Sample:
                    sampled.get("context") or "")
 
 
-def meter_values_record(*, charge_point_id: int, connector_id: int, transaction_id: str | None,
-                        meter_values: list[Sample]) -> None:
-    with transaction.atomic():
-        station = ChargePoint.objects.only("id", "identity").get(pk=charge_point_id)
-        connector = None if connector_id == 0 else connector_resolve(station, connector_id)
-        sessions = ChargingSession.objects.filter(charge_point=station)
-        if transaction_id is not None:
-            session = sessions.filter(transaction_id=transaction_id).first()
-        elif connector is not None:
-            session = sessions.filter(connector=connector, state=ChargingSession.State.ACTIVE).first()
-        else:
-            session = None
-        _store_samples(station, connector, session, meter_values)
-        if session is not None and session.state == ChargingSession.State.ACTIVE:
-            publish_after_commit(station.identity, _live_reading(station, session, meter_values), dashboard=False)
-
-
-def _store_samples(station, connector, session, samples: list[Sample]) -> None:
+def _store_samples(charge_point_id: int, connector_id: int | None, session_id: int | None,
+                   samples: list[Sample]) -> None:
     MeterValue.objects.bulk_create([
-        MeterValue(charge_point=station, connector=connector, session=session, timestamp=s.timestamp,
-                   measurand=s.measurand, phase=s.phase[:8], location=s.location[:8], context=s.context[:24],
-                   value=s.value, unit=s.unit[:12])
+        MeterValue(charge_point_id=charge_point_id, connector_id=connector_id, session_id=session_id,
+                   timestamp=s.timestamp, measurand=s.measurand, phase=s.phase[:8], location=s.location[:8],
+                   context=s.context[:24], value=s.value, unit=s.unit[:12])
         for s in samples
     ])
 
 
-def _live_reading(station: ChargePoint, session: ChargingSession, samples: list[Sample]) -> dict:
+def live_reading(identity: str, session, samples: list[Sample]) -> dict:
+    """The session.reading event for a session's page (`session`: a ChargingSession or a SessionRef)."""
     latest = {}
     for sample in samples:
         if not sample.phase:
@@ -410,7 +388,7 @@ def _live_reading(station: ChargePoint, session: ChargingSession, samples: list[
     power = latest.get(MeterValue.Measurand.POWER_IMPORT)
     soc = latest.get(MeterValue.Measurand.SOC)
     return {
-        "type": "session.reading", "identity": station.identity, "session_id": session.pk,
+        "type": "session.reading", "identity": identity, "session_id": session.pk,
         "customer_id": session.customer_id,
         "energy_wh": int(energy.value) - session.meter_start_wh if energy else None,
         "power_w": int(power.value) if power else None, "soc": int(soc.value) if soc else None,

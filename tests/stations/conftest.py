@@ -2,7 +2,6 @@ import uuid
 
 import pytest
 
-from stations.protocol.journal import journal
 from tests.conftest import close_background_connections
 from tests.factories import ChargePointFactory, ConnectorFactory, EvseFactory
 from tests.stations.ocpp_helpers import STATION_PASSWORD
@@ -23,10 +22,7 @@ def channel_layer_of_this_test(settings):
 def ocpp_db(transactional_db, channel_layer_of_this_test, settings):
     """OCPP handlers use their own database threads: tests need committed data and a clean pool."""
     settings.OCPP_ACCEPT_UNKNOWN_STATIONS = False
-    journal._buffer.clear()  # frames of an earlier test name stations that no longer exist
     yield
-    journal._buffer.clear()
-    journal._open_calls.clear()
     close_background_connections()
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from stations.models import ChargePoint, ChargingSession, Connector, Evse
-from stations.services import station_reports
+from stations.services import batch_reports, station_reports
 from tests.factories import IdTokenFactory
 from tests.stations.ocpp_helpers import Station, boot, in_db, meter_value, sampled, start, status
 
@@ -178,15 +178,15 @@ async def test_handler_failing_midway_answers_internal_error_and_leaves_nothing_
 
 async def test_station_keeps_working_normally_after_a_handler_failure(station, monkeypatch):
     calls = {"n": 0}
-    original = station_reports.status_notification_record
+    original = batch_reports._apply_status
 
-    def fails_once(**kwargs):
+    def fails_once(report):
         calls["n"] += 1
         if calls["n"] == 1:
             raise RuntimeError("database hiccup")
-        return original(**kwargs)
+        return original(report)
 
-    monkeypatch.setattr(station_reports, "status_notification_record", fails_once)
+    monkeypatch.setattr(batch_reports, "_apply_status", fails_once)
     async with Station(station.identity) as cp:
         moment = timezone.now() - timedelta(seconds=5)
         assert (await cp.call("StatusNotification", status(1, "Charging", at=moment)))[2] == "InternalError"

@@ -1,0 +1,185 @@
+"""The group writer commits what many stations report in one transaction, answers each station only once its
+message is durable, and keeps one bad message from costing the others their data; the lookups each
+connection caches follow sessions as they start and stop."""
+
+import asyncio
+import json
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import IntegrityError
+from django.utils import timezone
+
+from stations.models import ChargePoint, ChargingSession, MeterValue, OcppMessage, StatusEvent
+from stations.protocol import writer as writer_module
+from stations.protocol.journal import journal_row
+from stations.protocol.writer import group_writer
+from stations.services import batch_reports
+from stations.services.batch_reports import MeterReport, WriteItem
+from tests.factories import IdTokenFactory
+from tests.stations.ocpp_helpers import Station, in_db, meter_value, sampled, start, status, stop
+
+pytestmark = pytest.mark.asyncio
+
+
+def meter_row(station_id: int, session_pk: int | None, wh: int) -> tuple:
+    return (station_id, None, session_pk, datetime.now(UTC), "Energy.Active.Import.Register", "", "", "", wh, "Wh")
+
+
+async def test_station_is_answered_only_once_its_meter_values_are_committed(station, monkeypatch):
+    gate = threading.Event()
+    gate.set()
+    original = writer_module.batch_commit
+
+    def held_commit(items):
+        assert gate.wait(timeout=10)
+        return original(items)
+
+    monkeypatch.setattr(writer_module, "batch_commit", held_commit)
+    async with Station(station.identity) as cp:
+        await cp.result("Heartbeat", {})
+        gate.clear()
+        frame = [2, "mv-1", "MeterValues", {"connectorId": 1, "meterValue": [meter_value(timezone.now(),
+                                                                                           sampled(1234))]}]
+        await cp.comm.send_to(text_data=json.dumps(frame))
+        assert await cp.nothing_sent(0.5)  # the commit is held: no answer yet
+        gate.set()
+        answer = json.loads(await cp.comm.receive_from(timeout=5))
+    assert answer == [3, "mv-1", {}]
+    assert await in_db(MeterValue.objects.filter(charge_point=station, value=1234).exists)
+
+
+async def test_a_bad_message_in_a_batch_gets_its_own_error_while_the_others_commit(station, monkeypatch):
+    attempts = []
+    original = batch_reports._commit
+
+    def counted(items):
+        attempts.append(len(items))
+        return original(items)
+
+    monkeypatch.setattr(batch_reports, "_commit", counted)
+
+    def item(wh: int, session_pk: int | None) -> WriteItem:
+        row = journal_row(station.pk, "in", f"[2, \"u{wh}\", \"MeterValues\", {{}}]", 2, f"u{wh}", "MeterValues")
+        return WriteItem(station.pk, [row], [MeterReport([meter_row(station.pk, session_pk, wh)])])
+
+    writer = group_writer()
+    outcomes = await asyncio.gather(
+        writer.write(item(1, None)), writer.write(item(2, 987654321)), writer.write(item(3, None)),
+        return_exceptions=True,
+    )
+
+    assert outcomes[0] is None and outcomes[2] is None
+    assert isinstance(outcomes[1], IntegrityError)  # the session it names does not exist
+    assert attempts == [3, 1, 1, 1]  # one batch, then each message on its own
+    assert await in_db(lambda: sorted(MeterValue.objects.values_list("value", flat=True))) == [1, 3]
+    assert await in_db(lambda: sorted(OcppMessage.objects.values_list("unique_id", flat=True))) == ["u1", "u3"]
+
+
+async def test_a_failed_write_is_answered_with_internal_error_and_journaled(station, monkeypatch):
+    def broken(report):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(batch_reports, "_apply_status", broken)
+    async with Station(station.identity) as cp:
+        reply = await cp.call("StatusNotification", status(1, "Charging", at=timezone.now()))
+    assert reply[2] == "InternalError"
+    assert not await in_db(StatusEvent.objects.exists)
+    journaled = await in_db(lambda: list(OcppMessage.objects.filter(unique_id=reply[1]).order_by("id")))
+    assert [(m.direction, m.message_type) for m in journaled] == [("in", 2), ("out", 4)]
+
+
+async def test_many_stations_reporting_at_once_are_all_persisted_and_answered(station, monkeypatch):
+    batches = []
+    original = batch_reports._commit
+    monkeypatch.setattr(batch_reports, "_commit", lambda items: batches.append(len(items)) or original(items))
+
+    async with Station(station.identity) as cp:
+        moment = timezone.now().replace(microsecond=0)
+        frames = [json.dumps([2, f"m{n}", "MeterValues", {"connectorId": 1, "meterValue": [
+            meter_value(moment + timedelta(seconds=n), sampled(n))]}]) for n in range(5)]
+        for frame in frames:  # one station, several frames queued: each is answered in order
+            await cp.comm.send_to(text_data=frame)
+        answers = [json.loads(await cp.comm.receive_from(timeout=5)) for _ in frames]
+    assert [a[1] for a in answers] == [f"m{n}" for n in range(5)]
+    assert await in_db(MeterValue.objects.filter(charge_point=station).count) == 5
+    assert sum(batches) >= 5
+
+
+# --- what a connection caches -----------------------------------------------------------------------------
+async def test_meter_values_without_transaction_id_go_to_the_session_started_after_a_lost_stop(station):
+    await in_db(IdTokenFactory, uid="04CACHE")
+    t0 = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    async with Station(station.identity) as cp:
+        first = await cp.result("StartTransaction", start(1, "04CACHE", 100, t0))
+        await cp.result("MeterValues", {"connectorId": 1, "meterValue": [meter_value(t0 + timedelta(minutes=1),
+                                                                                     sampled(150))]})
+        # The first session's StopTransaction was lost: the next start closes it.
+        second = await cp.result("StartTransaction", start(1, "04CACHE", 200, t0 + timedelta(minutes=10)))
+        await cp.result("MeterValues", {"connectorId": 1, "meterValue": [meter_value(t0 + timedelta(minutes=11),
+                                                                                     sampled(250))]})
+    assert first["transactionId"] != second["transactionId"]
+    filed = await in_db(lambda: dict(MeterValue.objects.values_list("value", "session__transaction_id")))
+    assert filed == {150: str(first["transactionId"]), 250: str(second["transactionId"])}
+
+
+async def test_meter_values_after_a_stop_are_filed_to_the_stopped_session_without_a_live_reading(station):
+    from channels.layers import get_channel_layer
+
+    await in_db(IdTokenFactory, uid="04CACHE")
+    layer = get_channel_layer()
+    listener = await layer.new_channel()
+    await layer.group_add(f"station.{station.identity}", listener)
+    t0 = timezone.now().replace(microsecond=0) - timedelta(hours=1)
+    async with Station(station.identity) as cp:
+        started = await cp.result("StartTransaction", start(1, "04CACHE", 100, t0))
+        tx = started["transactionId"]
+        reading = {"connectorId": 1, "transactionId": tx, "meterValue": [meter_value(t0, sampled(120))]}
+        await cp.result("MeterValues", reading)
+        await cp.result("StopTransaction", stop(tx, 300, t0 + timedelta(minutes=30)))
+        late = {"connectorId": 1, "transactionId": tx, "meterValue": [meter_value(t0 + timedelta(minutes=29),
+                                                                                  sampled(290))]}
+        await cp.result("MeterValues", late)
+        await asyncio.sleep(0.2)  # events are sent after the commit, in the background
+    kinds = []
+    while True:
+        try:
+            event = await asyncio.wait_for(layer.receive(listener), 0.5)
+        except TimeoutError:
+            break
+        kinds.append((event["type"], event.get("energy_wh")))
+    assert kinds.count(("session.reading", 20)) == 1
+    assert ("session.reading", 190) not in kinds  # the session had ended
+    session = await in_db(ChargingSession.objects.get, charge_point=station, transaction_id=str(tx))
+    assert await in_db(lambda: set(MeterValue.objects.filter(session=session).values_list("value", flat=True))) == {
+        120, 290}
+
+
+# --- status -----------------------------------------------------------------------------------------------
+async def test_late_station_status_does_not_override_a_newer_one(station):
+    now = timezone.now().replace(microsecond=0)
+    async with Station(station.identity) as cp:
+        await cp.result("StatusNotification", status(0, "Unavailable", at=now))
+        await cp.result("StatusNotification", status(0, "Available", at=now - timedelta(minutes=10)))  # queued
+    assert (await in_db(ChargePoint.objects.get, pk=station.pk)).status == "Unavailable"
+    history = await in_db(lambda: list(StatusEvent.objects.filter(charge_point=station, connector=None)
+                                       .values_list("status", "timestamp")))
+    assert history == [("Unavailable", now), ("Available", now - timedelta(minutes=10))]
+
+
+async def test_newer_station_status_replaces_the_current_one(station):
+    now = timezone.now().replace(microsecond=0)
+    async with Station(station.identity) as cp:
+        await cp.result("StatusNotification", status(0, "Unavailable", at=now - timedelta(minutes=10)))
+        await cp.result("StatusNotification", status(0, "Faulted", error="GroundFailure", at=now))
+    changed = await in_db(ChargePoint.objects.get, pk=station.pk)
+    assert (changed.status, changed.error_code) == ("Faulted", "GroundFailure")
+
+
+async def test_heartbeat_records_last_seen_before_it_is_answered(station):
+    async with Station(station.identity) as cp:
+        before = timezone.now()
+        await cp.result("Heartbeat", {})
+        seen = (await in_db(ChargePoint.objects.get, pk=station.pk)).last_seen_at
+    assert seen is not None and seen >= before
