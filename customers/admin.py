@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
-from customers.models import Customer, IdToken, User
+from customers.models import Customer, CustomerGroup, IdToken, User
+from evbackoffice.admin import ReadOnlyMixin
 
 
 class IdTokenInline(admin.TabularInline):
@@ -23,7 +24,7 @@ class IdTokenInline(admin.TabularInline):
     extra = 0
 
 
-class UserInline(admin.TabularInline):
+class UserInline(ReadOnlyMixin, admin.TabularInline):
     """The people who sign in for this account, as read-only links (users are edited on their own page)."""
 
     model = User
@@ -33,15 +34,6 @@ class UserInline(admin.TabularInline):
     extra = 0
     verbose_name = _("user")
     verbose_name_plural = _("users")
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(Customer)
@@ -158,3 +150,20 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ("is_staff", "fleet_role", "is_superuser", "is_active", "groups")
     search_fields = (*DjangoUserAdmin.search_fields, "customer__name", "customer__number")
     autocomplete_fields = ("customer",)
+
+
+@admin.register(CustomerGroup)
+class CustomerGroupAdmin(admin.ModelAdmin):
+    """Named sets of customers that tariffs can be assigned to (a fleet deal, employees, a partner's drivers)."""
+
+    list_display = ("name", "member_count", "created_at")
+    search_fields = ("name", "description")
+    filter_horizontal = ("customers",)
+    readonly_fields = ("created_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(member_count=Count("customers"))
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def member_count(self, group: CustomerGroup) -> int:
+        return group.member_count

@@ -6,6 +6,10 @@ Registering here rather than from the apps keeps the whole URL map in one place 
 from django.urls import re_path
 from rest_framework.routers import DefaultRouter
 
+from billing.api.cdrs import ChargeDetailRecordViewSet
+from billing.api.feeds import PriceFeedViewSet
+from billing.api.loyalty import CustomerPointsView, MembershipPlanViewSet, MembershipViewSet, PromoCodeViewSet
+from billing.api.tariffs import TariffAssignmentViewSet, TariffViewSet
 from customers.api import CustomerViewSet, IdTokenViewSet
 from stations.api import ChargePointViewSet, LocationViewSet, StationCommandViewSet
 
@@ -14,6 +18,13 @@ router.register("locations", LocationViewSet, basename="location")
 router.register("charge-points", ChargePointViewSet, basename="charge-point")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("tokens", IdTokenViewSet, basename="id-token")
+router.register("tariffs", TariffViewSet, basename="tariff")
+router.register("tariff-assignments", TariffAssignmentViewSet, basename="tariff-assignment")
+router.register("price-feeds", PriceFeedViewSet, basename="price-feed")
+router.register("membership-plans", MembershipPlanViewSet, basename="membership-plan")
+router.register("memberships", MembershipViewSet, basename="membership")
+router.register("promo-codes", PromoCodeViewSet, basename="promo-code")
+router.register("cdrs", ChargeDetailRecordViewSet, basename="cdr")
 
 IDENTITY = r"(?P<identity>[A-Za-z0-9._-]{1,48})"
 
@@ -22,4 +33,5 @@ urlpatterns = router.urls + [
             StationCommandViewSet.as_view({"get": "list", "post": "create"}), name="charge-point-commands"),
     re_path(rf"^charge-points/{IDENTITY}/commands/(?P<pk>[0-9]+)/$",
             StationCommandViewSet.as_view({"get": "retrieve"}), name="charge-point-command"),
+    re_path(r"^customers/(?P<customer_id>[0-9]+)/points/$", CustomerPointsView.as_view(), name="customer-points"),
 ]

@@ -16,4 +16,8 @@ app.conf.beat_schedule = {
     "stations.expire_commands": {"task": "stations.expire_commands", "schedule": 60.0},
     "stations.mark_silent_stations_offline": {"task": "stations.mark_silent_stations_offline", "schedule": 60.0},
     "stations.purge_journal": {"task": "stations.purge_journal", "schedule": crontab(hour=3, minute=17)},
+    # Rates sessions whose "stopped" message was lost or whose worker crashed (rating is idempotent).
+    "billing.rate_pending_sessions": {"task": "billing.rate_pending_sessions", "schedule": 120.0},
+    # Loyalty points past their validity lapse just after midnight UTC (idempotent: one entry per day's due).
+    "billing.expire_points": {"task": "billing.expire_points", "schedule": crontab(hour=0, minute=23)},
 }

@@ -141,6 +141,8 @@ else:
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL == "memory://")
 CELERY_TASK_EAGER_PROPAGATES = True
+# Installations (or test runs) that share one broker keep their tasks apart with a queue name of their own.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default="") or None
 CELERY_TASK_ACKS_LATE = True  # a task whose worker dies is redelivered; tasks are idempotent
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -235,6 +237,11 @@ OCPP_WRITE_BATCH_MAX = env.int("OCPP_WRITE_BATCH_MAX", default=500)
 # --- Operator -----------------------------------------------------------------------------------------
 CURRENCIES = ("EUR", "CHF", "GBP", "DKK", "SEK", "NOK", "PLN", "CZK", "HUF", "USD")
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")
+# Who we are towards roaming partners (OCPI): our tariffs' and charge records' country code and party id.
+OCPI_COUNTRY_CODE = env.str("OCPI_COUNTRY_CODE", default="DE")
+OCPI_PARTY_ID = env.str("OCPI_PARTY_ID", default="EVB")
+LOYALTY_POINT_VALUE = env.str("LOYALTY_POINT_VALUE", default="0.01")  # credit per point, in the customer's currency
+LOYALTY_POINTS_VALID_DAYS = env.int("LOYALTY_POINTS_VALID_DAYS", default=365)  # days until earned points lapse
 
 # --- Logging ------------------------------------------------------------------------------------------
 LOGGING = {

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
-from stations.admin_ocpp import ChargePointCommandsMixin, ReadOnlyMixin
+from evbackoffice.admin import ReadOnlyMixin
+from stations.admin_ocpp import ChargePointCommandsMixin
 from stations.models import ChargePoint, ChargingSession, Connector, Evse, Location, MeterValue
 
 

@@ -12,6 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from evbackoffice.admin import ReadOnlyMixin
 from stations import commands
 from stations.models import (
     ChargePoint,
@@ -22,19 +23,6 @@ from stations.models import (
     StationEvent,
     StatusEvent,
 )
-
-
-class ReadOnlyMixin:
-    """Written only by the OCPP server: staff may look, not add, edit or delete."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(StationCommand)

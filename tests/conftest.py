@@ -15,6 +15,18 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+@pytest.fixture(autouse=True)
+def celery_tasks_run_inline():
+    """Tests in this process run Celery tasks inline, as the embedded default does, also when CI points the
+    broker at Redis (nothing consumes that queue here). tests/e2e/test_billing_worker.py runs a real worker."""
+    from evbackoffice.celery import app
+
+    saved = app.conf.task_always_eager, app.conf.task_eager_propagates
+    app.conf.task_always_eager = app.conf.task_eager_propagates = True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = saved
+
+
 @pytest.fixture
 def staff_user(db):
     return StaffUserFactory()

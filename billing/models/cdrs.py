@@ -6,6 +6,7 @@ the currency's minor unit (rounded once by the pricing engine); credit records h
 that summing a customer's records gives what they owe.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -34,6 +35,10 @@ class ChargeDetailRecord(models.Model):
         help_text=_("For a corrected charge record: the (credited) record it replaces."),
     )
     reason = models.TextField(blank=True, help_text=_("Why a credit or correction was made."))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text=_("Who made a credit or correction; empty for records rated automatically."),
+    )
 
     # Who and where, as they were when the session was priced.
     customer = models.ForeignKey(
@@ -88,7 +93,8 @@ class ChargeDetailRecord(models.Model):
         constraints = [
             # One original record per session: rating twice is impossible, not just unlikely.
             models.UniqueConstraint(
-                fields=["session"], condition=Q(kind="charge", replaces__isnull=True), name="cdr_one_original_per_session"
+                fields=["session"], condition=Q(kind="charge", replaces__isnull=True),
+                name="cdr_one_original_per_session",
             ),
             models.UniqueConstraint(fields=["credited_record"], name="cdr_one_credit_per_record"),
             models.UniqueConstraint(fields=["replaces"], name="cdr_one_replacement_per_record"),
@@ -97,15 +103,26 @@ class ChargeDetailRecord(models.Model):
                 | Q(kind="credit", credited_record__isnull=False, replaces__isnull=True),
                 name="cdr_kind_references",
             ),
-            models.CheckConstraint(condition=Q(end_date_time__gte=models.F("start_date_time")), name="cdr_time_order"),
             models.CheckConstraint(
-                condition=Q(kind="credit") | Q(total_cost_incl_vat__gte=models.F("total_cost_excl_vat"), total_cost_excl_vat__gte=0),
+                condition=Q(end_date_time__gte=models.F("start_date_time")), name="cdr_time_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="credit")
+                | Q(total_cost_incl_vat__gte=models.F("total_cost_excl_vat"), total_cost_excl_vat__gte=0),
                 name="cdr_charge_amounts",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.ocpi_id}: {self.total_cost_incl}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("A charge detail record is never changed; issue a credit record instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("A charge detail record is never deleted; issue a credit record instead."))
 
     @property
     def total_cost_incl(self) -> Money:
@@ -115,10 +132,3 @@ class ChargeDetailRecord(models.Model):
     def total_cost_excl(self) -> Money:
         return Money(self.total_cost_excl_vat, self.currency)
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("A charge detail record is never changed; issue a credit record instead."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("A charge detail record is never deleted; issue a credit record instead."))

@@ -1,12 +1,13 @@
 """Tariffs as operators edit them (OCPI 2.2.1 Tariff, one row per tariff element) and where they apply.
 
-A tariff row turns into the pricing engine's `billing.pricing.Tariff` with `Tariff.to_pricing()`; the
-engine validates it there, so the rules live in one place. A tariff element holds at most one price
+A tariff row turns into the pricing engine's `billing.pricing.Tariff` with `billing.tariffs.tariff_to_pricing()`;
+the engine validates it there, so the rules live in one place. A tariff element holds at most one price
 component per dimension (the OCPI rule the engine also enforces), so each dimension is a group of columns.
 """
 
 import uuid
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
@@ -14,11 +15,20 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from djmoney.models.fields import CurrencyField
 
-from billing.pricing import DayOfWeek, ReservationRestriction, TariffType
+from billing.pricing import ReservationRestriction, TariffType
 
 PRICE = {"max_digits": 12, "decimal_places": 4}
+OPTIONAL_PRICE = {"null": True, "blank": True, "validators": [MinValueValidator(0)], **PRICE}
 VAT = {"max_digits": 7, "decimal_places": 4, "validators": [MinValueValidator(0), MaxValueValidator(100)]}
 NON_NEGATIVE = [MinValueValidator(0)]
+
+
+def own_country_code() -> str:
+    return settings.OCPI_COUNTRY_CODE
+
+
+def own_party_id() -> str:
+    return settings.OCPI_PARTY_ID
 
 
 def new_ocpi_id() -> str:
@@ -29,11 +39,11 @@ class Tariff(models.Model):
     """An OCPI 2.2.1 Tariff: currency, limits, validity, texts, and its ordered elements."""
 
     country_code = models.CharField(
-        max_length=2, default="DE", validators=[RegexValidator(r"^[A-Z]{2}$")],
+        max_length=2, default=own_country_code, validators=[RegexValidator(r"^[A-Z]{2}$")],
         help_text=_("OCPI country code of the operator (ISO 3166-1 alpha-2)."),
     )
     party_id = models.CharField(
-        max_length=3, default="EVB", validators=[RegexValidator(r"^[A-Z0-9]{3}$")],
+        max_length=3, default=own_party_id, validators=[RegexValidator(r"^[A-Z0-9]{3}$")],
         help_text=_("OCPI party id of the operator."),
     )
     ocpi_id = models.CharField(
@@ -100,16 +110,19 @@ class TariffElement(models.Model):
     energy_feed_min_price = models.DecimalField(null=True, blank=True, validators=NON_NEGATIVE, **PRICE)
     energy_feed_max_price = models.DecimalField(null=True, blank=True, validators=NON_NEGATIVE, **PRICE)
     # TIME: per hour of charging, step in seconds.
-    time_price = models.DecimalField(_("price per hour charging"), null=True, blank=True, validators=NON_NEGATIVE, **PRICE)
+    time_price = models.DecimalField(_("price per hour charging"), **OPTIONAL_PRICE)
     time_vat = models.DecimalField(_("VAT % (time)"), null=True, blank=True, **VAT)
     time_step_s = models.PositiveIntegerField(_("time step (s)"), default=0)
     # PARKING_TIME: per hour connected without charging, step in seconds.
-    parking_price = models.DecimalField(_("price per hour idle"), null=True, blank=True, validators=NON_NEGATIVE, **PRICE)
+    parking_price = models.DecimalField(_("price per hour idle"), **OPTIONAL_PRICE)
     parking_vat = models.DecimalField(_("VAT % (idle)"), null=True, blank=True, **VAT)
     parking_step_s = models.PositiveIntegerField(_("idle step (s)"), default=0)
     # FLAT: once per session.
     flat_price = models.DecimalField(_("price per session"), null=True, blank=True, validators=NON_NEGATIVE, **PRICE)
     flat_vat = models.DecimalField(_("VAT % (session fee)"), null=True, blank=True, **VAT)
+    # A session fee is never rounded, but OCPI requires a step_size on every component and partners send one
+    # (the spec's own examples use 1); kept so that a tariff exports as it was imported.
+    flat_step = models.PositiveIntegerField(_("session fee step (OCPI)"), default=0)
 
     # Restrictions (OCPI TariffRestrictions); times and dates are the location's local clock and calendar.
     start_time = models.TimeField(null=True, blank=True)
@@ -128,7 +141,8 @@ class TariffElement(models.Model):
         default=list, blank=True, help_text=_("Days the element applies on (MONDAY ... SUNDAY); empty: every day."),
     )
     reservation = models.CharField(
-        max_length=20, blank=True, choices=[(r.value, r.value.replace("_", " ").title()) for r in ReservationRestriction],
+        max_length=20, blank=True,
+        choices=[(r.value, r.value.replace("_", " ").title()) for r in ReservationRestriction],
     )
 
     class Meta:
@@ -147,7 +161,7 @@ class TariffElement(models.Model):
 
 class TariffAssignment(models.Model):
     """Which tariff applies where (the whole network, a location, a charge point or a connector), for whom
-    (everyone or one customer group) and when. The selection rule is in `billing.tariff_selection`."""
+    (everyone or one customer group) and when. The selection rule is in `billing.tariffs`."""
 
     tariff = models.ForeignKey(Tariff, on_delete=models.PROTECT, related_name="assignments")
     location = models.ForeignKey(

@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.parse
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from django.db import OperationalError, connection
 
 from stations.commands import command_request
 from stations.simulator import SessionPlan, SimulatedStation, Vehicle
+from tests.billing.factories import TariffAssignmentFactory, TariffFactory
 from tests.factories import ChargePointFactory, ConnectorFactory, EvseFactory, IdTokenFactory
 
 STATION_PASSWORD = "e2e-station-password"
@@ -57,7 +59,9 @@ def request_command(*, service=command_request, **request):
 @pytest.fixture
 def registered_station(transactional_db):
     """An Accepted station with two 22 kW AC connectors; a fresh identity per test, because runs that
-    share one Redis share its channel-layer groups."""
+    share one Redis share its channel-layer groups. Its network has a tariff (0.39 EUR/kWh excl. 19 % VAT),
+    so a stopped session is priced as it is in any configured network."""
+    TariffAssignmentFactory(tariff=TariffFactory(), valid_from=datetime(2020, 1, 1, tzinfo=UTC))
     charge_point = ChargePointFactory(identity=f"E2E-{uuid.uuid4().hex[:10]}", password=STATION_PASSWORD)
     for n in (1, 2):
         ConnectorFactory(evse=EvseFactory(charge_point=charge_point, ocpp_evse_id=n), max_power_w=22_000)
@@ -166,6 +170,9 @@ class ServerProcess:
                 cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
 
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
     def wait_ready(self, timeout: float = 30) -> None:
         """Until /healthz answers 200, which also proves the process reaches the test database."""
         import urllib.request
@@ -181,7 +188,7 @@ class ServerProcess:
             except OSError:
                 pass
             time.sleep(0.1)
-        raise RuntimeError(f"Server {self.name} did not become ready:\n{self.log_path.read_text()[-3000:]}")
+        raise RuntimeError(f"Server {self.name} did not become ready:\n{self.log()}")
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -193,18 +200,23 @@ class ServerProcess:
                 self.process.wait(timeout=10)
 
 
+def process_env(**extra: str) -> dict:
+    """The environment of a server or worker process on this test's database and Redis; skips the test
+    where that cannot be (SQLite's in-memory test database is private to this process)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...): other processes cannot share the "
+                    "test process's SQLite test database")
+    if not settings.REDIS_URL:
+        pytest.skip("needs REDIS_URL: processes hand work to each other through Redis")
+    return {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "REDIS_URL": settings.REDIS_URL,
+            "DJANGO_SETTINGS_MODULE": "evbackoffice.settings", "PYTHONUNBUFFERED": "1", **extra}
+
+
 @pytest.fixture
 def server_processes(transactional_db, tmp_path):
     """Two real uvicorn processes, A and B, on the test database and one Redis channel layer; yields their
     base URLs. Data the test writes is committed (transactional_db), so both processes see it."""
-    if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...): server processes cannot share the "
-                    "test process's SQLite test database")
-    if not settings.REDIS_URL:
-        pytest.skip("needs REDIS_URL: server processes hand commands to each other through the Redis channel "
-                    "layer")
-    env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "REDIS_URL": settings.REDIS_URL,
-           "DJANGO_SETTINGS_MODULE": "evbackoffice.settings", "PYTHONUNBUFFERED": "1"}
+    env = process_env()
     servers = []
     try:
         servers = [ServerProcess(name, env, tmp_path) for name in ("A", "B")]

@@ -3,6 +3,7 @@ server: what it reports ends up in the database as the station reported it (OCPP
 scenarios: cold boot, regular charging session, remote start and stop, idempotent start, unknown stop)."""
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from ocpp.v16 import call
@@ -49,6 +50,10 @@ def test_cold_boot_then_regular_session_is_stored_as_the_station_reported_it(
     assert (stored.started_at, stored.stopped_at) == (session.started_at, session.stopped_at)
     assert stored.stop_reason == "Local" and not stored.needs_review
     assert stored.evse.ocpp_evse_id == 1
+    # Priced right after the stop (tasks run inline here): 0.733 kWh x 0.39 EUR = 0.29 EUR, 0.34 incl. VAT.
+    record = stored.cdrs.get()
+    assert (record.total_energy_wh, record.total_cost_excl_vat, record.total_cost_incl_vat) == (
+        733, Decimal("0.29"), Decimal("0.34"))
     # Meter values: three periodic samples (the fourth minute ends the session) plus transactionData.
     values = MeterValue.objects.filter(session=stored)
     energy = list(values.filter(measurand=MeterValue.Measurand.ENERGY_IMPORT_REGISTER, context="Sample.Periodic")

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from customers.models import IdToken
 from stations.models import ChargePoint, ChargingSession, MeterValue, StationEvent, StatusEvent
+from tests.billing.factories import TariffAssignmentFactory, TariffFactory
 from tests.factories import IdTokenFactory
 from tests.stations.ocpp_helpers import Station, in_db, meter_value, sampled, start, status, stop
 
@@ -42,7 +43,13 @@ def unmatched_stops(station: ChargePoint) -> list[StationEvent]:
 
 
 # --- regular session --------------------------------------------------------------------------------------
-async def test_regular_charging_session_from_authorize_to_stop(station, driver_token, t0):
+@pytest.fixture
+def network_tariff(station, t0):
+    """0.39 EUR/kWh excl. 19 % VAT everywhere, so a stopped session is priced."""
+    return TariffAssignmentFactory(tariff=TariffFactory(), valid_from=t0 - timedelta(days=1))
+
+
+async def test_regular_charging_session_from_authorize_to_stop(station, driver_token, network_tariff, t0):
     async with Station(station.identity) as cp:
         assert (await cp.result("Authorize", {"idTag": "04DRIVER"}))["idTagInfo"]["status"] == "Accepted"
         started = await cp.result("StartTransaction", start(1, "04DRIVER", 1_250_000, t0))
@@ -85,6 +92,10 @@ async def test_regular_charging_session_from_authorize_to_stop(station, driver_t
         ("Voltage", "L3-N", Decimal(230), "V"),
         (ENERGY, "", Decimal(1_262_500), "Wh"),
     ]
+    # Priced right after the stop: 12.5 kWh x 0.39 EUR = 4.875 -> 4.88 EUR, 5.80 EUR incl. 19 % VAT.
+    record = await in_db(lambda: done.cdrs.get())
+    assert (record.total_energy_wh, record.total_cost_excl_vat, record.total_cost_incl_vat) == (
+        12_500, Decimal("4.88"), Decimal("5.80"))
 
 
 async def test_start_transaction_gives_each_session_of_a_station_its_own_transaction_id(station, driver_token, t0):

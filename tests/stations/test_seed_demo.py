@@ -15,6 +15,7 @@ from django.db.models import Count, Max
 from django.test import override_settings
 from django.utils import timezone
 
+from billing.models import ChargeDetailRecord
 from customers.models import Customer, IdToken, User
 from stations import demo
 from stations.models import ChargePoint, ChargingSession, Connector, ConnectorStatus, Evse, Location, MeterValue
@@ -209,3 +210,24 @@ def test_runs_with_force_when_debug_is_off(settings):
     output = seed_demo("--force")
 
     assert "nothing changed" in output
+
+
+def test_every_finished_demo_session_is_priced_or_waits_for_review():
+    finished = ChargingSession.objects.filter(state=ChargingSession.State.COMPLETED)
+    unpriced = finished.filter(cdrs__isnull=True)
+
+    assert ChargeDetailRecord.objects.count() > 800
+    assert not unpriced.filter(needs_review=False).exists()
+    assert all(reason.startswith("Started with an id tag we answered")
+               for reason in unpriced.values_list("review_reason", flat=True))
+
+
+def test_demo_prices_follow_the_assignments_members_get_their_discount_and_fleets_their_deal():
+    records = ChargeDetailRecord.objects.select_related("tariff", "customer")
+    member = records.filter(customer__users__username="driver").first()
+    fleet = records.filter(customer__name="Spreewerk Logistik GmbH").first()
+
+    assert member.discounts and member.discounts[0]["kind"] == "membership"
+    assert member.total_cost_incl_vat < member.tariff_cost_incl_vat
+    assert fleet.tariff.name == "Fleet Germany"
+    assert {r.tariff.name for r in records.filter(location__country="AT")} <= {"AC Austria", "DC Austria"}

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 
+from billing.demo import billing_demo_create
 from customers.models import Customer, IdToken, User
 from stations import demo
 from stations.management.demo_history import demo_history_exists, history_create
@@ -65,7 +66,9 @@ class Command(BaseCommand):
                 sessions = meter_values = 0
             else:
                 sessions, meter_values = history_create(now=now)
+            billing = billing_demo_create(now=now)
         created["sessions"], created["meter values"] = sessions, meter_values
+        created |= billing
         self._report(created, logins, time.monotonic() - started)
 
     # --- network -----------------------------------------------------------------------------------------
