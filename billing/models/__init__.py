@@ -2,6 +2,7 @@
 
 from .cdrs import ChargeDetailRecord
 from .feeds import PriceFeed, PriceFeedValue
+from .invoices import BillingProfile, Invoice, InvoiceLine, NumberSeries, OperatorProfile
 from .loyalty import (
     Membership,
     MembershipPlan,
@@ -13,6 +14,7 @@ from .loyalty import (
 from .tariffs import Tariff, TariffAssignment, TariffElement
 
 __all__ = [
-    "ChargeDetailRecord", "Membership", "MembershipPlan", "PointsCampaign", "PointsEntry",
-    "PriceFeed", "PriceFeedValue", "PromoCode", "PromoRedemption", "Tariff", "TariffAssignment", "TariffElement",
+    "BillingProfile", "ChargeDetailRecord", "Invoice", "InvoiceLine", "Membership", "MembershipPlan", "NumberSeries",
+    "OperatorProfile", "PointsCampaign", "PointsEntry", "PriceFeed", "PriceFeedValue", "PromoCode", "PromoRedemption",
+    "Tariff", "TariffAssignment", "TariffElement",
 ]  # fmt: skip
