@@ -506,6 +506,12 @@ class Server:
 
         self.kind, self.port = kind, free_port()
         self.log = out / f"server-{label}.log"
+        # As deployed with a broker: the server queues each stopped session's rating for a Celery worker (not
+        # part of this measurement; the queue is dropped afterwards). Without Redis there is no broker, and the
+        # embedded default rates inline, in the server's database threads.
+        self.redis_url, self.task_queue = args.redis_url, f"evb-bench-tasks-{os.getpid()}-{label}"
+        celery = ({"CELERY_TASK_ALWAYS_EAGER": "false", "CELERY_TASK_DEFAULT_QUEUE": self.task_queue}
+                  if args.redis_url else {"CELERY_TASK_ALWAYS_EAGER": "true"})
         env = dict(os.environ)
         python = sys.executable
         if kind == "django":
@@ -513,15 +519,15 @@ class Server:
                 DJANGO_SETTINGS_MODULE="evbackoffice.settings", DATABASE_URL=args.database_url,
                 REDIS_URL=args.redis_url, CHANNEL_LAYER_PREFIX=f"evb-bench-{os.getpid()}",
                 DEBUG="true" if args.debug else "false", LOG_LEVEL="WARNING",
-                SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(50), CELERY_TASK_ALWAYS_EAGER="true",
-                PYTHONPATH=str(args.app_dir),
+                SECRET_KEY=env.get("SECRET_KEY") or secrets.token_urlsafe(50), PYTHONPATH=str(args.app_dir),
+                **celery,
             )
             for item in args.server_env:
                 key, _, value = item.partition("=")
                 env[key] = value
             command = [python, "-m", "uvicorn", "evbackoffice.asgi:application", "--host", "127.0.0.1",
                        "--port", str(self.port), "--ws-ping-interval", "30", "--lifespan", "off",
-                       "--log-level", "warning", "--no-access-log"]
+                       "--log-level", "warning", "--no-access-log", *args.uvicorn_arg]
         else:
             command = [python, str(ROOT / "benchmarks" / "echo_server.py"), "--port", str(self.port)]
         self.command = ["taskset", "-c", args.server_cpu, *command]
@@ -547,6 +553,10 @@ class Server:
 
     def stop(self) -> None:
         stop_process(self.process)
+        if self.kind == "django" and self.redis_url:
+            import redis
+
+            redis.Redis.from_url(self.redis_url).delete(self.task_queue)
 
 
 def warm_up(port: int, count: int = 2) -> None:
@@ -958,6 +968,8 @@ def main() -> None:
     parser.add_argument("--debug", action="store_true", help="run the server with DEBUG=true (otherwise DEBUG=false)")
     parser.add_argument("--server-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the server, e.g. OCPP_DB_THREADS=16")
+    parser.add_argument("--uvicorn-arg", action="append", default=[], metavar="ARG",
+                        help="an extra uvicorn argument, e.g. --uvicorn-arg=--ws=websockets (repeat for more)")
     parser.add_argument("--server-cpu", default="1", help="taskset CPU list for the server process")
     parser.add_argument("--client-cpu", default="0", help="taskset CPU list for the load generator")
     parser.add_argument("--clients", type=int, default=1, help="load-generator processes in the load phase")

@@ -54,8 +54,8 @@ def main() -> None:
           f"{ChargingSession.objects.filter(meter_values__isnull=False).distinct().count()} with meter values")
     for run in range(1, args.repeat + 1):
         created, seconds, cpu = _run()
-        print(f"run {run}: {created} charge records in {seconds:.2f} s: {created / seconds:,.0f} sessions/s wall-clock, "
-              f"{created / cpu:,.0f}/s CPU of this process ({1000 * cpu / created:.1f} ms CPU per session)")
+        print(f"run {run}: {created} charge records in {seconds:.2f} s: {created / seconds:,.0f} sessions/s "
+              f"wall-clock, {created / cpu:,.0f}/s CPU of this process ({1000 * cpu / created:.1f} ms CPU per session)")
 
 
 def _run() -> tuple[int, float, float]:

@@ -81,12 +81,11 @@ def validate_payload(message: Call | CallResult, version: str) -> None:
     except OSError:
         raise FrameError("not_implemented", f"{message.action} is not an OCPP {version} action.",
                          message.unique_id) from None
-    payload = _as_decimals(message.payload)
     key = (message.message_type_id, message.action, version,
-           _skeleton(validator.schema, payload, validator.format_checker is None))
+           _skeleton(validator.schema, message.payload, validator.format_checker is None))
     if key in _valid_skeletons:
         return
-    error = next(iter(sorted(validator.iter_errors(payload), key=lambda e: e.path)), None)
+    error = next(iter(sorted(validator.iter_errors(_as_decimals(message.payload)), key=lambda e: e.path)), None)
     if error is None:
         if len(_valid_skeletons) >= VALID_SKELETONS_MAX:
             _valid_skeletons.clear()
@@ -109,34 +108,53 @@ _STRUCTURE = _NOTES | {"type", "properties", "required", "additionalProperties",
 
 
 def _skeleton(schema: dict, value, formats_unchecked: bool):
-    shape = _shapes.get(id(schema))
-    if shape is None:
-        shape = _shapes[id(schema)] = _shape_of(schema, formats_unchecked)
-    kind, properties = shape
-    if kind == "structure":
-        if isinstance(value, dict):
-            return ("o", tuple(sorted((key, _skeleton(properties.get(key, _ANY), item, formats_unchecked))
-                                      for key, item in value.items())))
-        if isinstance(value, list) and isinstance(schema.get("items", _ANY), dict):
-            items = schema.get("items", _ANY)
-            return ("a", tuple(_skeleton(items, item, formats_unchecked) for item in value))
-    if kind == "type" and type(value) in (str, int, bool):
-        return ("t", type(value))  # the schema checks this leaf's type and nothing else
+    """The payload's skeleton: a leaf the schema checks by type only becomes its type; containers keep their
+    keys in the order sent (a station sends the same order every time); anything else is kept by value."""
+    shape = _shapes.get(id(schema)) or _shape_of(schema, formats_unchecked)
+    if shape[0] is _STRUCTURE_KIND:
+        kind_of_value = type(value)
+        if kind_of_value is dict:
+            properties, parts = shape[1], [dict]
+            for key, item in value.items():
+                child = properties.get(key, _ANY)
+                child_shape = _shapes.get(id(child))
+                item_type = type(item)
+                if child_shape is None or item_type not in _SCALARS:
+                    parts.append((key, _skeleton(child, item, formats_unchecked)))
+                elif child_shape[0] is _TYPE_KIND and item_type in _TYPE_LEAVES:
+                    parts.append((key, item_type))  # the common cases without a call: a leaf checked by type,
+                elif child_shape[0] is _VALUE_KIND:
+                    parts.append((key, ("v", (item_type, item))))  # and a leaf checked by value (enums)
+                else:
+                    parts.append((key, _skeleton(child, item, formats_unchecked)))
+            return tuple(parts)
+        if kind_of_value is list and shape[2] is not None:
+            items = shape[2]
+            return (list, *[_skeleton(items, item, formats_unchecked) for item in value])
+    elif shape[0] is _TYPE_KIND and type(value) in _TYPE_LEAVES:
+        return type(value)  # the schema checks this leaf's type and nothing else
     return ("v", _frozen(value))
 
 
 # What each (sub)schema lets the walk do, by id: the library keeps its schemas for the process's life.
-_shapes: dict[int, tuple[str, dict]] = {}
+_TYPE_KIND, _STRUCTURE_KIND, _VALUE_KIND = "type", "structure", "value"
+_TYPE_LEAVES = frozenset({str, int, bool})
+_SCALARS = frozenset({str, int, bool, float, decimal.Decimal, type(None)})
+_shapes: dict[int, tuple[str, dict, dict | None]] = {}
 _ANY: dict = {}
 
 
-def _shape_of(schema: dict, formats_unchecked: bool) -> tuple[str, dict]:
+def _shape_of(schema: dict, formats_unchecked: bool) -> tuple[str, dict, dict | None]:
     keys = set(schema)
     if "type" in keys and not keys - _NOTES - {"type"} - ({"format"} if formats_unchecked else set()):
-        return "type", {}
-    if not keys - _STRUCTURE and isinstance(schema.get("additionalProperties", False), bool):
-        return "structure", schema.get("properties", {})
-    return "value", {}
+        shape = _TYPE_KIND, {}, None
+    elif not keys - _STRUCTURE and isinstance(schema.get("additionalProperties", False), bool):
+        items = schema.get("items", _ANY)
+        shape = _STRUCTURE_KIND, schema.get("properties", {}), items if isinstance(items, dict) else None
+    else:
+        shape = _VALUE_KIND, {}, None
+    _shapes[id(schema)] = shape
+    return shape
 
 
 def _frozen(value):

@@ -21,6 +21,7 @@ from stations.events import event_groups
 from stations.protocol.base import StationSession
 from stations.protocol.db import run_db
 from stations.protocol.frames import FrameError
+from stations.protocol.writer import group_writer
 from stations.services import batch_reports as batch
 from stations.services import station_reports as reports
 
@@ -119,12 +120,14 @@ class ChargePointV16(StationSession, LibraryChargePoint):
     async def on_start_transaction(self, connector_id, id_tag, meter_start, timestamp, reservation_id=None):
         number = check_connector_id(connector_id, 1, self.current_unique_id)
         moment = parse_timestamp(timestamp, self.current_unique_id)
+        events = []
         started = await run_db(
             reports.transaction_start, charge_point_id=self.station_id, connector_id=number,
             connector=self.cached_connector(number), id_tag=id_tag, meter_start_wh=meter_start, timestamp=moment,
-            reservation_id=reservation_id,
+            reservation_id=reservation_id, events=events,
         )
         self.session_started(number, started.session)
+        group_writer().publish(events)
         return call_result.StartTransaction(
             transaction_id=int(started.transaction_id), id_tag_info=started.id_tag_info.as_ocpp16()
         )
@@ -132,13 +135,16 @@ class ChargePointV16(StationSession, LibraryChargePoint):
     @on(Action.stop_transaction)
     async def on_stop_transaction(self, meter_stop, timestamp, transaction_id, reason=None, id_tag=None,
                                   transaction_data=None):
+        events = []
         info = await run_db(
             reports.transaction_stop, charge_point_id=self.station_id, transaction_id=str(transaction_id),
             meter_stop_wh=meter_stop, timestamp=parse_timestamp(timestamp, self.current_unique_id),
             reason=reason or "", id_tag=id_tag or "",
             meter_values=self.decode_meter_values(transaction_data or [], skip_unreadable=True),
+            identity=self.id, events=events,
         )
         self.session_stopped(str(transaction_id))
+        group_writer().publish(events)
         if info is None:
             return call_result.StopTransaction()
         return call_result.StopTransaction(id_tag_info=info.as_ocpp16())

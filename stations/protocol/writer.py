@@ -86,6 +86,10 @@ class GroupWriter:
                 future.set_result(None)
             else:
                 future.set_exception(error)
+        self.publish(publications)
+
+    def publish(self, publications: list) -> None:
+        """Send live events of committed writes from this loop, without holding up anyone's answer."""
         if publications:
             task = self.loop.create_task(send_committed(publications))
             self._background.add(task)

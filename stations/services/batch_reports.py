@@ -77,11 +77,11 @@ def _commit(items: list[WriteItem]) -> list[Publication]:
         if journal:
             # Frames of a station deleted meanwhile (a refused onboarding) would fail the batch on their key.
             live = set(ChargePoint.objects.filter(pk__in={row[0] for row in journal}).values_list("pk", flat=True))
-            _insert(OcppMessage, JOURNAL_COLUMNS, [row for row in journal if row[0] in live])
+            insert_rows(OcppMessage, JOURNAL_COLUMNS, [row for row in journal if row[0] in live])
         meters = [report for item in items for report in item.reports if isinstance(report, MeterReport)]
-        _insert(MeterValue, METER_COLUMNS, [row for report in meters for row in report.rows])
+        insert_rows(MeterValue, METER_COLUMNS, [row for report in meters for row in report.rows])
         statuses = [report for item in items for report in item.reports if isinstance(report, StatusReport)]
-        _insert(StatusEvent, STATUS_COLUMNS, [report.row for report in statuses])
+        insert_rows(StatusEvent, STATUS_COLUMNS, [report.row for report in statuses])
         publications = [report.publication for report in meters if report.publication]
         publications += [publication for report in statuses if (publication := _apply_status(report))]
         seen = {item.station_id for item in items if item.seen}
@@ -90,7 +90,7 @@ def _commit(items: list[WriteItem]) -> list[Publication]:
     return publications
 
 
-def _insert(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     if not rows:
         return
     if connection.vendor != "postgresql":

@@ -6,18 +6,20 @@ Energy is integer Wh. Nothing here raises for a station's mistakes: odd reports 
 review, because stations retry a message that was refused for ever.
 """
 
+import functools
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection, transaction
+from django.db.models.signals import post_save
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
-from customers.models import IdToken
-from stations.events import publish_after_commit
+from customers.models import Customer, IdToken
+from stations.events import event_groups, publish_after_commit
 from stations.models import (
     ChargePoint,
     ChargingSession,
@@ -148,6 +150,9 @@ def connector_resolve(station: ChargePoint, connector_id: int) -> Connector:
 
 
 # --- authorisation ----------------------------------------------------------------------------------------
+# Authorize, StartTransaction and StopTransaction are a few hand-written statements each: through the ORM they
+# were most of the server's CPU per message (query compilation, model instances). The rules are the same;
+# rare paths (a forgotten session, an unconfigured connector, an unmatched stop) still use the ORM.
 @dataclass(frozen=True)
 class IdTagInfo:
     status: str  # Accepted, Blocked, Expired, Invalid, ConcurrentTx
@@ -163,25 +168,81 @@ class IdTagInfo:
         return info
 
 
-def token_lookup(id_tag: str, *, with_busy: bool = False) -> IdToken | None:
-    """The token for an id tag (as sent, else upper case); with_busy annotates `busy`: it is in a session."""
-    tokens = IdToken.objects.select_related("customer").only(  # what token_decision and a session read
-        "id", "status", "expires_at", "group_id", "customer__id", "customer__status")
-    if with_busy:
-        tokens = tokens.annotate(busy=Exists(ChargingSession.objects.filter(
-            id_token=OuterRef("pk"), state=ChargingSession.State.ACTIVE)))
-    token = tokens.filter(uid=id_tag).first()
-    if token is None and id_tag != id_tag.upper():
-        token = tokens.filter(uid=id_tag.upper()).first()
-    return token
+@dataclass(frozen=True, slots=True)
+class TokenState:
+    """What the authorisation decision reads of a token and its customer (busy: in an active session)."""
+
+    pk: int
+    status: str
+    expires_at: datetime | None
+    group_id: str
+    customer_id: int
+    customer_status: str
+    busy: bool
 
 
-def token_decision(token: IdToken | None, *, moment: datetime, busy_elsewhere: bool = False) -> IdTagInfo:
+@functools.cache
+def _sql(vendor: str) -> dict[str, str]:
+    """The hot path's statements for this database (table names from the models; %s placeholders)."""
+    q = connection.ops.quote_name
+    session, station = q(ChargingSession._meta.db_table), q(ChargePoint._meta.db_table)
+    token, customer = q(IdToken._meta.db_table), q(Customer._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    columns = ", ".join(q(f.column) for f in ChargingSession._meta.concrete_fields)
+    inserted = [f for f in ChargingSession._meta.concrete_fields if not f.primary_key]
+    returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
+    return {
+        "token": f"SELECT t.id, t.uid, t.status, t.expires_at, t.group_id, t.customer_id, c.status, EXISTS (SELECT 1 "
+                 f"FROM {session} s WHERE s.id_token_id = t.id AND s.state = 'active') FROM {token} t JOIN "
+                 f"{customer} c ON c.id = t.customer_id WHERE t.uid IN (%s, %s)",
+        "station": f"SELECT identity FROM {station} WHERE id = %s{lock}",
+        "next_transaction_id": f"UPDATE {station} SET last_transaction_id = last_transaction_id + 1 WHERE id = %s "
+                               "RETURNING last_transaction_id",
+        # The same start stored before (a retry) and any session left open on the connector, in one read.
+        "open_or_retry": f"SELECT {columns} FROM {session} WHERE charge_point_id = %s AND connector_id = %s AND "
+                         f"(state = 'active' OR (id_tag = %s AND meter_start_wh = %s AND started_at = %s)){lock}",
+        "by_transaction": f"SELECT {columns} FROM {session} WHERE charge_point_id = %s AND transaction_id = %s{lock}",
+        "insert": f"INSERT INTO {session} ({', '.join(q(f.column) for f in inserted)}) "
+                  f"VALUES ({', '.join(['%s'] * len(inserted))}){returning}",
+        "stop": f"UPDATE {session} SET {', '.join(f'{q(f)} = %s' for f in STOP_FIELDS)} WHERE id = %s",
+    }
+
+
+STOP_FIELDS = ("state", "stopped_at", "meter_stop_wh", "stop_reason", "needs_review", "review_reason",
+               "updated_at")
+
+
+def _aware(value):
+    """Datetimes from a raw SQLite read are naive UTC (PostgreSQL's are aware)."""
+    if isinstance(value, str):
+        value = parse_datetime(value)
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _db_time(value: datetime):
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def token_read(cursor, id_tag: str) -> TokenState | None:
+    """The token for an id tag (as sent, else upper case), with whether it is in an active session."""
+    cursor.execute(_sql(connection.vendor)["token"], [id_tag, id_tag.upper()])
+    rows = {row[1]: row for row in cursor.fetchall()}
+    row = rows.get(id_tag) or rows.get(id_tag.upper())
+    if row is None:
+        return None
+    pk, _uid, status, expires_at, group_id, customer_id, customer_status, busy = row
+    return TokenState(pk, status, _aware(expires_at), group_id, customer_id, customer_status, bool(busy))
+
+
+def token_decision(token: IdToken | TokenState | None, *, moment: datetime,
+                   busy_elsewhere: bool = False) -> IdTagInfo:
     """The idTagInfo for a token: its state, expiry, group and its customer's state decide."""
     if token is None:
         return IdTagInfo("Invalid")
     parent = token.group_id or None
-    if token.status == IdToken.Status.BLOCKED or not token.customer.is_active:
+    customer_active = (token.customer_status == Customer.Status.ACTIVE if isinstance(token, TokenState)
+                       else token.customer.is_active)
+    if token.status == IdToken.Status.BLOCKED or not customer_active:
         return IdTagInfo("Blocked", parent_id_tag=parent)
     if token.status == IdToken.Status.EXPIRED or (token.expires_at and token.expires_at <= moment):
         return IdTagInfo("Expired", token.expires_at, parent)
@@ -191,7 +252,8 @@ def token_decision(token: IdToken | None, *, moment: datetime, busy_elsewhere: b
 
 
 def id_tag_authorize(*, charge_point_id: int, id_tag: str) -> IdTagInfo:
-    token = token_lookup(id_tag, with_busy=True)
+    with connection.cursor() as cursor:
+        token = token_read(cursor, id_tag)
     return token_decision(token, moment=timezone.now(), busy_elsewhere=token is not None and token.busy)
 
 
@@ -221,49 +283,86 @@ class Started:
     session: SessionRef
 
 
+Publications = list[tuple[list[str], dict]]
+
+
+def _sessions_read(cursor, statement: str, params: list) -> list[ChargingSession]:
+    cursor.execute(_sql(connection.vendor)[statement], params)
+    names = [f.attname for f in ChargingSession._meta.concrete_fields]
+    sessions = []
+    for row in cursor.fetchall():
+        session = ChargingSession.from_db(connection.alias, names, row)
+        session.started_at, session.stopped_at = _aware(session.started_at), _aware(session.stopped_at)
+        session.created_at, session.updated_at = _aware(session.created_at), _aware(session.updated_at)
+        session.needs_review = bool(session.needs_review)
+        sessions.append(session)
+    return sessions
+
+
+def _session_insert(cursor, session: ChargingSession) -> None:
+    fields = [f for f in ChargingSession._meta.concrete_fields if not f.primary_key]
+    cursor.execute(_sql(connection.vendor)["insert"],
+                   [f.get_db_prep_save(f.pre_save(session, add=True), connection) for f in fields])
+    session.pk = cursor.fetchone()[0] if connection.features.can_return_columns_from_insert else cursor.lastrowid
+    session._state.adding, session._state.db = False, connection.alias
+
+
+def _saved(session: ChargingSession, *, created: bool, update_fields=None) -> None:
+    """What Model.save() tells listeners (billing rates a stopped session from post_save)."""
+    post_save.send(sender=ChargingSession, instance=session, created=created, update_fields=update_fields,
+                   raw=False, using=connection.alias)
+
+
+def _publish(identity: str, event: dict, events: Publications | None) -> None:
+    """Hand the event to the caller to send after commit (the OCPP server, from its event loop), or send it
+    from an on-commit hook."""
+    if events is None:
+        publish_after_commit(identity, event)
+    else:
+        events.append((event_groups(identity, event), event))
+
+
 def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, meter_start_wh: int,
-                      timestamp: datetime, reservation_id: int | None,
-                      connector: tuple[int, int] | None = None) -> Started:
+                      timestamp: datetime, reservation_id: int | None, connector: tuple[int, int] | None = None,
+                      events: Publications | None = None) -> Started:
     """Opens a session and assigns its transaction id. A retried StartTransaction gets the same id back.
 
-    `connector` is the (connector pk, EVSE pk) of `connector_id` when the caller knows it already.
+    `connector` is the (connector pk, EVSE pk) of `connector_id` when the caller knows it already. With
+    `events`, the live event is appended there for the caller to send once this has committed.
     """
     stored_start = max(meter_start_wh, 0)
-    with transaction.atomic():
-        station = (ChargePoint.objects.select_for_update().only("id", "identity", "last_transaction_id")
-                   .get(pk=charge_point_id))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_sql(connection.vendor)["station"], [charge_point_id])  # locks the station's row
+        identity = cursor.fetchone()[0]
         if connector is None:
-            resolved = connector_resolve(station, connector_id)
+            resolved = connector_resolve(ChargePoint.objects.get(pk=charge_point_id), connector_id)
             connector = resolved.pk, resolved.evse_id
-        # One read for both: the same start stored before (a retry) and a session left open on the connector.
-        open_or_retry = list(ChargingSession.objects.select_for_update().filter(charge_point=station,
-                             connector_id=connector[0]).filter(
-            Q(state=ChargingSession.State.ACTIVE) | Q(id_tag=id_tag, meter_start_wh=stored_start, started_at=timestamp)
-        ))
+        open_or_retry = _sessions_read(cursor, "open_or_retry", [charge_point_id, connector[0], id_tag, stored_start,
+                                                                 _db_time(timestamp)])
         retry = next((s for s in open_or_retry if (s.id_tag, s.meter_start_wh, s.started_at) == (
             id_tag, stored_start, timestamp)), None)
         if retry is not None:
             return Started(retry.transaction_id, IdTagInfo(retry.id_tag_status or "Accepted"), SessionRef.of(retry))
         for forgotten in open_or_retry:
             _close_forgotten_session(forgotten, timestamp, meter_start_wh)
-        token = token_lookup(id_tag, with_busy=True)
+        token = token_read(cursor, id_tag)
         info = token_decision(token, moment=timestamp, busy_elsewhere=token is not None and token.busy)
-        station.last_transaction_id += 1  # the row is locked
-        station.save(update_fields=["last_transaction_id"])
-        session = ChargingSession.objects.create(
-            charge_point=station, transaction_id=str(station.last_transaction_id), evse_id=connector[1],
-            connector_id=connector[0], id_token=token, id_tag=id_tag, customer=token.customer if token else None,
-            started_at=timestamp, meter_start_wh=stored_start, id_tag_status=info.status,
-            needs_review=meter_start_wh < 0 or info.status != "Accepted",
+        cursor.execute(_sql(connection.vendor)["next_transaction_id"], [charge_point_id])
+        session = ChargingSession(
+            charge_point_id=charge_point_id, transaction_id=str(cursor.fetchone()[0]), evse_id=connector[1],
+            connector_id=connector[0], id_token_id=token.pk if token else None, id_tag=id_tag,
+            customer_id=token.customer_id if token else None, started_at=timestamp, meter_start_wh=stored_start,
+            id_tag_status=info.status, needs_review=meter_start_wh < 0 or info.status != "Accepted",
             review_reason=_start_review_reason(info, meter_start_wh),
         )
+        _session_insert(cursor, session)
         if reservation_id is not None:
-            Reservation.objects.filter(pk=reservation_id, charge_point=station).update(
+            Reservation.objects.filter(pk=reservation_id, charge_point_id=charge_point_id).update(
                 state=Reservation.State.USED
             )
-        publish_after_commit(station.identity, _session_event("session.started", station, session))
+        _saved(session, created=True)
+        _publish(identity, _session_event("session.started", identity, session), events)
     return Started(session.transaction_id, info, SessionRef.of(session))
-
 
 def _start_review_reason(info: IdTagInfo, meter_start_wh: int) -> str:
     reasons = []
@@ -292,19 +391,24 @@ def _close_forgotten_session(previous: ChargingSession, new_start: datetime, new
 
 
 def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop_wh: int, timestamp: datetime,
-                     reason: str, id_tag: str, meter_values: list["Sample"]) -> IdTagInfo | None:
-    """Closes a session. Always succeeds: unknown or repeated stops are recorded for review instead."""
-    with transaction.atomic():
-        station = ChargePoint.objects.only("id", "identity").get(pk=charge_point_id)
-        session = (ChargingSession.objects.select_for_update()
-                   .filter(charge_point=station, transaction_id=transaction_id).first())
-        info = token_decision(token_lookup(id_tag), moment=timestamp) if id_tag else None
+                     reason: str, id_tag: str, meter_values: list["Sample"],
+                     identity: str | None = None, events: Publications | None = None) -> IdTagInfo | None:
+    """Closes a session. Always succeeds: unknown or repeated stops are recorded for review instead.
+
+    `identity` is the station's when the caller knows it. With `events`, the live event is appended there for
+    the caller to send once this has committed.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        found = _sessions_read(cursor, "by_transaction", [charge_point_id, transaction_id])
+        session = found[0] if found else None
+        info = token_decision(token_read(cursor, id_tag), moment=timestamp) if id_tag else None
         if session is None or session.state == ChargingSession.State.COMPLETED:
             if session is not None and (session.meter_stop_wh, session.stopped_at) == (
                     max(meter_stop_wh, session.meter_start_wh), max(timestamp, session.started_at)):
                 return info  # the station retried a stop we already recorded (values as stored below)
             StationEvent.objects.create(
-                charge_point=station, kind=StationEvent.Kind.UNMATCHED_STOP, needs_review=True, timestamp=timestamp,
+                charge_point_id=charge_point_id, kind=StationEvent.Kind.UNMATCHED_STOP, needs_review=True,
+                timestamp=timestamp,
                 summary=f"Stop for {'finished' if session else 'unknown'} transaction {transaction_id}",
                 payload={"transaction_id": transaction_id, "meter_stop": meter_stop_wh, "reason": reason,
                          "id_tag": id_tag, "timestamp": timestamp.isoformat()},
@@ -322,16 +426,20 @@ def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop_wh
         if problems:
             session.needs_review = True
             session.review_reason = " ".join([session.review_reason, *problems]).strip()
-        session.save(update_fields=["state", "stopped_at", "meter_stop_wh", "stop_reason", "needs_review",
-                                    "review_reason", "updated_at"])
-        _store_samples(station.pk, session.connector_id, session.pk, meter_values)
-        publish_after_commit(station.identity, _session_event("session.stopped", station, session))
+        session.updated_at = timezone.now()
+        cursor.execute(_sql(connection.vendor)["stop"], [
+            *(ChargingSession._meta.get_field(name).get_db_prep_save(getattr(session, name), connection)
+              for name in STOP_FIELDS), session.pk])
+        _store_samples(charge_point_id, session.connector_id, session.pk, meter_values)
+        _saved(session, created=False, update_fields=frozenset(STOP_FIELDS))
+        if identity is None:
+            identity = ChargePoint.objects.values_list("identity", flat=True).get(pk=charge_point_id)
+        _publish(identity, _session_event("session.stopped", identity, session), events)
     return info
 
-
-def _session_event(kind: str, station: ChargePoint, session: ChargingSession) -> dict:
+def _session_event(kind: str, identity: str, session: ChargingSession) -> dict:
     return {
-        "type": kind, "identity": station.identity, "session_id": session.pk,
+        "type": kind, "identity": identity, "session_id": session.pk,
         "transaction_id": session.transaction_id, "connector_pk": session.connector_id,
         "customer_id": session.customer_id, "energy_wh": session.energy_wh,
     }
@@ -370,12 +478,11 @@ class Sample:
 
 def _store_samples(charge_point_id: int, connector_id: int | None, session_id: int | None,
                    samples: list[Sample]) -> None:
-    MeterValue.objects.bulk_create([
-        MeterValue(charge_point_id=charge_point_id, connector_id=connector_id, session_id=session_id,
-                   timestamp=s.timestamp, measurand=s.measurand, phase=s.phase[:8], location=s.location[:8],
-                   context=s.context[:24], value=s.value, unit=s.unit[:12])
-        for s in samples
-    ])
+    from stations.services.batch_reports import METER_COLUMNS, insert_rows  # it imports this module
+
+    insert_rows(MeterValue, METER_COLUMNS, [
+        (charge_point_id, connector_id, session_id, s.timestamp, s.measurand, s.phase[:8], s.location[:8],
+         s.context[:24], s.value, s.unit[:12]) for s in samples])
 
 
 def live_reading(identity: str, session, samples: list[Sample]) -> dict:

@@ -70,3 +70,14 @@ def test_missing_required_field_is_refused_after_a_complete_payload_was_accepted
     with pytest.raises(FrameError) as refused:
         validate_payload(_call(incomplete, "BootNotification"), "1.6")
     assert refused.value.kind == "occurrence"
+
+
+def test_payload_with_its_fields_in_another_order_is_judged_on_its_own():
+    validate_payload(_call(METER_VALUES), "1.6")
+    reordered = {"meterValue": [{"sampledValue": [{"unit": "Wh", "measurand": "Energy.Bogus", "value": "1"}],
+                                 "timestamp": "2026-11-23T10:00:00Z"}], "transactionId": 7, "connectorId": 1}
+    with pytest.raises(FrameError) as refused:
+        validate_payload(_call(reordered), "1.6")
+    assert refused.value.kind == "property"
+    reordered["meterValue"][0]["sampledValue"][0]["measurand"] = "Energy.Active.Import.Register"
+    validate_payload(_call(reordered), "1.6")  # the same fields, valid, in the order this station sends them

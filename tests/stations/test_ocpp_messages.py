@@ -12,7 +12,7 @@ from customers.models import Customer, IdToken
 from stations.models import ChargePoint, Connector, OcppMessage, StationEvent, StatusEvent
 from stations.protocol.journal import journal
 from tests.factories import ChargePointFactory, ChargingSessionFactory, IdTokenFactory
-from tests.stations.ocpp_helpers import Station, boot, in_db, parse_iso, start, status
+from tests.stations.ocpp_helpers import Station, boot, in_db, parse_iso, start, status, stop
 
 pytestmark = pytest.mark.asyncio
 
@@ -234,6 +234,24 @@ async def test_status_and_session_start_are_published_to_the_station_group_and_t
         assert (changed["identity"], changed["connector_id"], changed["status"]) == (station.identity, 1, "Charging")
         session = await next_event(layer, listener, "session.started")
         assert session["transaction_id"] == str(started["transactionId"])
+
+
+
+async def test_session_stop_is_published_with_its_energy_to_the_station_group_and_the_drivers_group(station):
+    layer = get_channel_layer()
+    station_listener, customer_listener = await layer.new_channel(), await layer.new_channel()
+    token = await in_db(IdTokenFactory, uid="04LIVE")
+    await layer.group_add(f"station.{station.identity}", station_listener)
+    await layer.group_add(f"customer.{token.customer_id}", customer_listener)
+
+    async with Station(station.identity) as cp:
+        started = await cp.result("StartTransaction", start(1, "04LIVE", 100, timezone.now()))
+        await cp.result("StopTransaction", stop(started["transactionId"], 2600, timezone.now()))
+
+    for listener in (station_listener, customer_listener):
+        stopped = await next_event(layer, listener, "session.stopped")
+        assert (stopped["identity"], stopped["transaction_id"], stopped["energy_wh"]) == (
+            station.identity, str(started["transactionId"]), 2500)
 
 
 # --- journal ----------------------------------------------------------------------------------------------

@@ -278,3 +278,54 @@ async def test_stop_transaction_retry_of_a_flagged_stop_is_not_reported_again(st
         await cp.result("StopTransaction", odd_stop)
         assert await cp.result("StopTransaction", odd_stop) == {}
     assert await in_db(unmatched_stops, station) == []
+
+
+# --- what the session services tell the rest of the product -------------------------------------------------
+async def test_stopping_a_session_tells_save_listeners_it_is_completed(station, driver_token, t0):
+    """Billing rates a stopped session from ChargingSession's post_save; the stop must still send it."""
+    from django.db.models.signals import post_save
+
+    heard = []
+
+    def listener(sender, instance, created, update_fields=None, **kwargs):
+        heard.append((created, instance.transaction_id, instance.state, instance.meter_stop_wh,
+                      instance.needs_review, "state" in (update_fields or ())))
+
+    post_save.connect(listener, sender=ChargingSession, weak=False)
+    try:
+        async with Station(station.identity) as cp:
+            started = await cp.result("StartTransaction", start(1, "04DRIVER", 100, t0))
+            await cp.result("StopTransaction", stop(started["transactionId"], 2100, t0 + timedelta(minutes=30)))
+    finally:
+        post_save.disconnect(listener, sender=ChargingSession)
+    tx = str(started["transactionId"])
+    assert heard == [(True, tx, "active", None, False, False), (False, tx, "completed", 2100, False, True)]
+
+
+async def test_session_services_hand_live_events_to_the_caller_instead_of_publishing_on_commit(
+        station, driver_token, t0, monkeypatch):
+    from stations.services import station_reports
+
+    on_commit_published = []
+    monkeypatch.setattr(station_reports, "publish_after_commit", lambda *args, **kw: on_commit_published.append(args))
+    events = []
+    started = await in_db(station_reports.transaction_start, charge_point_id=station.pk, connector_id=1,
+                          id_tag="04DRIVER", meter_start_wh=100, timestamp=t0, reservation_id=None, events=events)
+    await in_db(station_reports.transaction_stop, charge_point_id=station.pk, transaction_id=started.transaction_id,
+                meter_stop_wh=600, timestamp=t0 + timedelta(minutes=5), reason="", id_tag="", meter_values=[],
+                events=events)
+    assert on_commit_published == []
+    assert [(event["type"], event["energy_wh"], groups[0]) for groups, event in events] == [
+        ("session.started", None, f"station.{station.identity}"),
+        ("session.stopped", 500, f"station.{station.identity}"),
+    ]
+
+
+async def test_start_transaction_with_a_lower_case_tag_is_linked_to_the_card_and_its_customer(station, driver_token,
+                                                                                               t0):
+    async with Station(station.identity) as cp:
+        started = await cp.result("StartTransaction", start(1, "04driver", 100, t0))
+    assert started["idTagInfo"] == {"status": "Accepted", "parentIdTag": "FLEET-1"}
+    session = await in_db(session_of, station, started["transactionId"])
+    assert (session.id_token_id, session.customer_id, session.id_tag) == (
+        driver_token.pk, driver_token.customer_id, "04driver")
