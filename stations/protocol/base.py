@@ -46,6 +46,7 @@ class StationSession:
     _unique_id_generator = staticmethod(uuid.uuid4)
     _lock: asyncio.Lock | None = None
     _queue: asyncio.Queue | None = None
+    _commands: asyncio.Lock | None = None
 
     def __init__(self, identity: str, connection, *, station_id: int, response_timeout: float):
         self.id = identity
@@ -76,6 +77,14 @@ class StationSession:
         if self._lock is None:
             self._lock = asyncio.Lock()
         return self._lock
+
+    @property
+    def _command_order(self) -> asyncio.Lock:
+        """Operator commands go out in the order they arrived (asyncio locks are fair). Without it, two commands
+        race through the database threads that mark them sent, and the later one can reach the station first."""
+        if self._commands is None:
+            self._commands = asyncio.Lock()
+        return self._commands
 
     @property
     def _response_queue(self) -> asyncio.Queue:
@@ -240,12 +249,13 @@ class StationSession:
 
     async def perform_command(self, command_id: int) -> None:
         """Carry out a queued operator command and record its outcome. Runs as its own task."""
-        command = await run_db(command_services.command_mark_sent, command_id=command_id,
-                               channel_name=self._connection.channel_name)
-        if command is None:
-            return  # already handled by another connection or cancelled
         try:
-            response = await self.call_raw(command.action, command.payload)
+            async with self._command_order:
+                command = await run_db(command_services.command_mark_sent, command_id=command_id,
+                                       channel_name=self._connection.channel_name)
+                if command is None:
+                    return  # already handled by another connection or cancelled
+                response = await self.call_raw(command.action, command.payload)
         except TimeoutError:
             await run_db(command_services.command_record_result, command_id=command_id, outcome="timeout")
         except StationCallError as error:
