@@ -60,8 +60,13 @@ def serve_asgi(**config):
 
     import uvicorn
 
+    from channels.layers import channel_layers
+
     from evbackoffice.asgi import application
 
+    # A channel layer belongs to the event loop that receives on it (channels_redis refuses a second loop). A
+    # previous server's thread can still be winding down on a loaded machine, so each server gets its own.
+    channel_layers.backends.clear()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -78,7 +83,7 @@ def serve_asgi(**config):
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=10)
+        thread.join(timeout=30)
         close_background_connections()
 
 
