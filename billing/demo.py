@@ -1,7 +1,8 @@
-"""The demo network's prices and loyalty offers, written by `manage.py seed_demo` after the stations and the
-month of sessions: public AC and DC tariffs per country (19 % VAT in Germany, 20 % in Austria) with a night
-price and idle fees, a fleet deal, a membership plan, a promotion code, and a charge record for every
-finished demo session, priced through the same rating service as a real one.
+"""The demo network's prices, loyalty offers and invoices, written by `manage.py seed_demo` after the stations
+and the month of sessions: public AC and DC tariffs per country (19 % VAT in Germany, 20 % in Austria) with a
+night price and idle fees, a fleet deal, a membership plan, a promotion code, a charge record for every
+finished demo session (priced through the same rating service as a real one), the demo operator's legal
+details, and the invoices of the last closed month (issued, numbered and rendered as real ones are).
 
 Prices are chosen so that drivers see round prices incl. VAT; tariffs store them excl. VAT (4 decimals).
 Every object is looked up by its name or code first, so running the seed again changes nothing.
@@ -14,8 +15,10 @@ from djmoney.money import Money
 
 from billing.cdrs import cdr_create_for_session
 from billing.cdrs.selectors import sessions_to_rate
+from billing.invoicing import billing_period_close
+from billing.invoicing.periods import billing_today, previous_month
 from billing.loyalty import membership_start
-from billing.models import MembershipPlan, PromoCode, Tariff, TariffAssignment
+from billing.models import MembershipPlan, OperatorProfile, PromoCode, Tariff, TariffAssignment
 from billing.tariffs import tariff_assign, tariff_create_from_ocpi
 from customers.models import Customer, CustomerGroup, User
 from stations.models import ChargePoint, Connector, Location
@@ -82,6 +85,7 @@ def billing_demo_create(*, now: datetime) -> dict[str, int]:
         created["tariff assignments"] = _assignments(tariffs, since)
     _loyalty(tariffs, now)
     created["charge records"] = rate_finished_sessions()
+    created["invoices"] = _last_month_invoices(now)
     return created
 
 
@@ -129,6 +133,24 @@ def _loyalty(tariffs: dict[str, Tariff], now: datetime) -> None:
             "max_redemptions": 1000, "max_redemptions_per_customer": 1,
         },
     )
+
+
+# A fictitious operator: the demo's invoices need a supplier with complete legal details.
+DEMO_OPERATOR = {
+    "legal_name": "EVB Demo Charging GmbH", "address_line1": "Heidestraße 50", "postal_code": "10557",
+    "city": "Berlin", "country": "DE", "vat_id": "DE999999999", "tax_number": "27/123/45678",
+    "registration": "Amtsgericht Berlin-Charlottenburg HRB 000000 B (demo)", "managing_directors": "Demo Director",
+    "email": "billing@evbackoffice.example", "bank_name": "Demo Bank", "iban": "DE02120300000000202051",
+    "bic": "BYLADEM1001", "invoice_footer": "Demo data: this company and its invoices do not exist.",
+}
+
+
+def _last_month_invoices(now: datetime) -> int:
+    """Close the last full month, as the 1st-of-month beat task would (idempotent: nothing twice)."""
+    if not OperatorProfile.objects.exists():
+        OperatorProfile.objects.create(**DEMO_OPERATOR)
+    this_month = billing_today().replace(day=1)
+    return billing_period_close(period_start=previous_month(this_month), period_end=this_month)
 
 
 def rate_finished_sessions() -> int:

@@ -1,4 +1,5 @@
-"""Shared REST API plumbing: pagination and the one place where domain errors become 4xx answers."""
+"""Shared REST API plumbing: pagination and the one place where domain errors become 4xx answers. Who may
+call the API: `evbackoffice.api_permissions`."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError

@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from billing.api.cdrs import ChargeDetailRecordViewSet
 from billing.api.feeds import PriceFeedViewSet
+from billing.api.invoices import InvoiceViewSet
 from billing.api.loyalty import CustomerPointsView, MembershipPlanViewSet, MembershipViewSet, PromoCodeViewSet
 from billing.api.tariffs import TariffAssignmentViewSet, TariffViewSet
 from customers.api import CustomerViewSet, IdTokenViewSet
@@ -25,6 +26,7 @@ router.register("membership-plans", MembershipPlanViewSet, basename="membership-
 router.register("memberships", MembershipViewSet, basename="membership")
 router.register("promo-codes", PromoCodeViewSet, basename="promo-code")
 router.register("cdrs", ChargeDetailRecordViewSet, basename="cdr")
+router.register("invoices", InvoiceViewSet, basename="invoice")
 
 IDENTITY = r"(?P<identity>[A-Za-z0-9._-]{1,48})"
 

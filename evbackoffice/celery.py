@@ -20,4 +20,10 @@ app.conf.beat_schedule = {
     "billing.rate_pending_sessions": {"task": "billing.rate_pending_sessions", "schedule": 120.0},
     # Loyalty points past their validity lapse just after midnight UTC (idempotent: one entry per day's due).
     "billing.expire_points": {"task": "billing.expire_points", "schedule": crontab(hour=0, minute=23)},
+    # On the 1st the previous month closes (and the previous quarter on quarter starts); idempotent reruns.
+    "billing.close_billing_period": {
+        "task": "billing.close_billing_period", "schedule": crontab(day_of_month=1, hour=2, minute=7),
+    },
+    # Failed invoice collections due for their next attempt, and payments whose answer was lost (idempotent).
+    "billing.retry_failed_collections": {"task": "billing.retry_failed_collections", "schedule": crontab(minute=41)},
 }

@@ -165,6 +165,8 @@ STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Private documents (invoice PDFs): never under a public URL; downloads go through permission-checked views.
 PRIVATE_STORAGE_ROOT = env.path("PRIVATE_STORAGE_ROOT", default=VAR_DIR / "private")
+# Invoice PDFs print in DejaVu Sans (Debian: fonts-dejavu-core); DejaVuSans.ttf and DejaVuSans-Bold.ttf are read here.
+INVOICE_FONT_DIR = env.path("INVOICE_FONT_DIR", default="/usr/share/fonts/truetype/dejavu")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                 "OPTIONS": {"location": str(PRIVATE_STORAGE_ROOT)}},
@@ -184,7 +186,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_PERMISSION_CLASSES": ["evbackoffice.api_permissions.StaffModelPermissions"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
@@ -242,6 +244,25 @@ OCPI_COUNTRY_CODE = env.str("OCPI_COUNTRY_CODE", default="DE")
 OCPI_PARTY_ID = env.str("OCPI_PARTY_ID", default="EVB")
 LOYALTY_POINT_VALUE = env.str("LOYALTY_POINT_VALUE", default="0.01")  # credit per point, in the customer's currency
 LOYALTY_POINTS_VALID_DAYS = env.int("LOYALTY_POINTS_VALID_DAYS", default=365)  # days until earned points lapse
+# Invoicing (billing/invoicing): billing periods are calendar months/quarters in this zone; the VAT rate of
+# membership fees; B2B cross-border reverse charge (off: every invoice charges the records' VAT); the mention
+# printed for charge records whose tariff applies no VAT (EN 16931 category E).
+BILLING_TIME_ZONE = env.str("BILLING_TIME_ZONE", default="Europe/Berlin")
+BILLING_FEE_VAT_RATE = env.str("BILLING_FEE_VAT_RATE", default="19")
+BILLING_REVERSE_CHARGE = env.bool("BILLING_REVERSE_CHARGE", default=False)
+BILLING_VAT_EXEMPTION_MENTION = env.str("BILLING_VAT_EXEMPTION_MENTION", default="Exempt from VAT")
+# Payments (billing/payments): Stripe keys only from the environment (never in code or logs); STRIPE_API_BASE
+# points the official library at another base address (localstripe in tests). Failed invoice collections retry
+# after these days (counted from the previous failure); after PAYMENT_MAX_FAILURES the customer's valid tokens
+# are blocked until the invoice is paid (0: never block). Prepaid customers may start charging only while their
+# balance is at least PREPAID_MINIMUM_BALANCE (in their currency).
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
+STRIPE_TIMEOUT_S = env.float("STRIPE_TIMEOUT_S", default=30.0)
+PAYMENT_RETRY_DAYS = env.list("PAYMENT_RETRY_DAYS", cast=int, default=[1, 3, 7])
+PAYMENT_MAX_FAILURES = env.int("PAYMENT_MAX_FAILURES", default=3)
+PREPAID_MINIMUM_BALANCE = env.str("PREPAID_MINIMUM_BALANCE", default="5.00")
 
 # --- Logging ------------------------------------------------------------------------------------------
 LOGGING = {
@@ -250,7 +271,14 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint logs progress steps at INFO and, without HarfBuzz-subset, a warning per font of every PDF;
+        # fontTools logs glyph lists. Noise that also costs measurable time per invoice rendered.
+        "weasyprint": {"level": "ERROR"}, "fontTools": {"level": "WARNING"}, "factur-x": {"level": "WARNING"},
+        # The stripe library logs every request at INFO (URLs and ids, never keys): noise at that level.
+        "stripe": {"level": "WARNING"},
+    },
 }
 
 # --- Production hardening: on whenever DEBUG=false --------------------------------------------------

@@ -15,6 +15,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("stations/", include("stations.urls")),
+    path("accounting/", include("billing.accounting.urls")),
+    path("payments/", include("billing.payments.urls")),
     path("api/v1/", include("evbackoffice.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -164,6 +164,7 @@ class ChargePointCommandsMixin:
                     "action": command.action, "state": command.get_state_display()}, level)
                 return redirect(reverse("admin:stations_stationcommand_change", args=[command.pk]))
         context = {**self.admin_site.each_context(request), "title": _("Send a command to %s") % charge_point,
+                   "submit": _("Send"),
                    "form": form, "charge_point": charge_point, "opts": self.model._meta,
                    "recent": charge_point.commands.select_related("requested_by")[:10]}
         return TemplateResponse(request, "admin/stations/chargepoint/command.html", context)

@@ -202,6 +202,7 @@ class StationCommandSerializer(serializers.ModelSerializer):
 class StationCommandViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                             viewsets.GenericViewSet):
     """Commands of one charge point, addressed by its OCPP identity."""
+    permission_model = StationCommand
 
     serializer_class = StationCommandSerializer
     filterset_fields = ["state", "action"]

@@ -318,6 +318,7 @@ class Login:
     last_name: str = ""
     is_staff: bool = False
     is_superuser: bool = False
+    accountant: bool = False  # in the Accountants group (billing/accounting/roles.py) instead of the operators'
 
 
 # Operator accounts; the driver and the fleet manager are the users of ACCOUNTS named "driver" and
@@ -326,6 +327,8 @@ STAFF_LOGINS = [
     Login("admin", "superuser", "admin@evbackoffice.example", is_staff=True, is_superuser=True),
     Login("operator", "operator staff (admin, no superuser)", "operator@evbackoffice.example", "Olivia", "Weber",
           is_staff=True),
+    Login("accountant", "accountant (invoices and exports, read-only)", "accountant@evbackoffice.example", "Anna",
+          "Schmidt", is_staff=True, accountant=True),
 ]
 DRIVER_LOGINS = {"driver": "driver of a private customer", "fleetmanager": "fleet manager of a company"}
 OPERATOR_GROUP = "Network operators"

@@ -15,6 +15,18 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_files_in_a_temporary_folder(tmp_path_factory):
+    """Documents the tests render (invoice PDFs) go to a temporary folder, never into the checkout's var/."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    storages = {**settings.STORAGES, "default": {**settings.STORAGES["default"],
+                                                 "OPTIONS": {"location": str(tmp_path_factory.mktemp("private"))}}}
+    with override_settings(STORAGES=storages):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def celery_tasks_run_inline():
     """Tests in this process run Celery tasks inline, as the embedded default does, also when CI points the
@@ -59,7 +71,6 @@ def serve_asgi(**config):
     import time
 
     import uvicorn
-
     from channels.layers import channel_layers
 
     from evbackoffice.asgi import application

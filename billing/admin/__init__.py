@@ -2,6 +2,8 @@
 
 from . import (
     cdrs,  # noqa: F401, E402  (registers ChargeDetailRecord)
+    invoices,  # noqa: F401, E402  (registers Invoice, OperatorProfile, BillingProfile)
     loyalty,  # noqa: F401, E402  (registers plans, memberships, campaigns, points, promotions)
+    payments,  # noqa: F401, E402  (registers payments, webhook events, prepaid ledger, dunning)
     tariffs,  # noqa: F401, E402  (registers Tariff, TariffAssignment, PriceFeed)
 )

@@ -357,5 +357,5 @@ class PriceFeedAdmin(admin.ModelAdmin):
                 self.message_user(request, _("Imported %(result)s.") % {"result": result}, messages.SUCCESS)
                 return redirect(reverse("admin:billing_pricefeed_change", args=[feed.pk]))
         context = {**self.admin_site.each_context(request), "opts": self.opts, "feed": feed, "form": form,
-                   "title": _("Import prices into %(feed)s") % {"feed": feed}}
+                   "title": _("Import prices into %(feed)s") % {"feed": feed}, "submit": _("Import")}
         return TemplateResponse(request, "admin/billing/pricefeed/import_csv.html", context)

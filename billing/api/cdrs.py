@@ -158,6 +158,7 @@ class CdrExplanationSerializer(serializers.Serializer):
 class ChargeDetailRecordViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Charge detail records, newest first, as OCPI 2.2.1 CDR objects. Records are never changed: a correction
     is a credit record (`credit`: true, negative `total_cost`) and a new record."""
+    permission_model = ChargeDetailRecord
 
     serializer_class = OcpiCdrSerializer
     filter_backends = []  # the filters are the query parameters below, validated as a whole

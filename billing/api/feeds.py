@@ -62,6 +62,7 @@ _UNIT = OpenApiParameter("unit", str, enum=["kwh", "mwh"], description="CSV only
 class PriceFeedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
                        viewsets.GenericViewSet):
     """Price feeds by code. There is no DELETE: tariffs and charge records depend on their values."""
+    action_permissions = {"values": "billing.add_pricefeedvalue"}
 
     queryset = PriceFeed.objects.all()
     serializer_class = PriceFeedSerializer

@@ -103,6 +103,7 @@ class MembershipPlanViewSet(viewsets.ReadOnlyModelViewSet):
 
 class MembershipViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """A customer's memberships. Start one with POST; end it (or move its end) with POST .../end/."""
+    action_permissions = {"end": "billing.change_membership"}
 
     queryset = Membership.objects.select_related("plan")
     serializer_class = MembershipSerializer
@@ -134,6 +135,7 @@ class PromoCodeViewSet(
 ):  # fmt: skip
     """Promotion codes. No DELETE: redemptions refer to them; set ``is_active`` to false to stop one."""
 
+    action_permissions = {"redeem": "billing.add_promoredemption"}
     queryset = PromoCode.objects.annotate(
         redemption_count=Count("redemptions"), used_count=Count("redemptions", filter=Q(redemptions__cdr__isnull=False))
     ).order_by("-valid_from", "id")
@@ -182,6 +184,7 @@ class PointsLedgerPagination(Pagination):
 class CustomerPointsView(generics.ListAPIView):
     """A customer's points: the balance and the ledger of earned, redeemed, expired and adjusted points,
     newest first."""
+    permission_model = PointsEntry
 
     serializer_class = PointsEntrySerializer
     pagination_class = PointsLedgerPagination

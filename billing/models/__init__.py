@@ -11,10 +11,12 @@ from .loyalty import (
     PromoCode,
     PromoRedemption,
 )
+from .payments import DunningCase, Payment, PaymentAccount, PrepaidLedgerEntry, SavedPaymentMethod, WebhookEvent
 from .tariffs import Tariff, TariffAssignment, TariffElement
 
 __all__ = [
     "BillingProfile", "ChargeDetailRecord", "Invoice", "InvoiceLine", "Membership", "MembershipPlan", "NumberSeries",
     "OperatorProfile", "PointsCampaign", "PointsEntry", "PriceFeed", "PriceFeedValue", "PromoCode", "PromoRedemption",
     "Tariff", "TariffAssignment", "TariffElement",
+    "DunningCase", "Payment", "PaymentAccount", "PrepaidLedgerEntry", "SavedPaymentMethod", "WebhookEvent",
 ]  # fmt: skip

@@ -18,6 +18,9 @@ from djmoney.money import Money
 
 AMOUNT = {"max_digits": 14, "decimal_places": 4}
 TOTAL = {"max_digits": 14, "decimal_places": 2}
+# Line amounts keep the charge records' exact per-rate amounts (a millionth), so summing many lines per VAT rate
+# and rounding once is exact to the cent.
+EXACT = {"max_digits": 18, "decimal_places": 6}
 
 
 class OperatorProfile(models.Model):
@@ -193,7 +196,7 @@ class Invoice(models.Model):
 
 class InvoiceLine(models.Model):
     """One line: a charging session (its charge record), a membership fee, a points credit, a credit note's
-    correction of a line. Amounts excl. VAT, exact (4 decimals); the invoice rounds per VAT rate once."""
+    correction of a line. Amounts excl. VAT, exact (6 decimals); the invoice rounds per VAT rate once."""
 
     class Kind(models.TextChoices):
         CHARGING = "charging", _("Charging session")
@@ -232,9 +235,9 @@ class InvoiceLine(models.Model):
     duration_s = models.PositiveIntegerField(null=True, blank=True)
     quantity = models.DecimalField(max_digits=14, decimal_places=4, default=1)
     unit = models.CharField(max_length=16, default="session", help_text=_("session, kWh, month, point ..."))
-    unit_price_excl_vat = models.DecimalField(**AMOUNT)
-    discount_excl_vat = models.DecimalField(**AMOUNT, default=0)
-    net_amount = models.DecimalField(**AMOUNT, help_text=_("quantity x unit price - discount, excl. VAT."))
+    unit_price_excl_vat = models.DecimalField(**EXACT)
+    discount_excl_vat = models.DecimalField(**EXACT, default=0)
+    net_amount = models.DecimalField(**EXACT, help_text=_("quantity x unit price - discount, excl. VAT."))
     vat_category = models.CharField(max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD)
     vat_rate = models.DecimalField(max_digits=7, decimal_places=4, default=0)
 
@@ -242,9 +245,10 @@ class InvoiceLine(models.Model):
         ordering = ["invoice", "position"]
         constraints = [
             models.UniqueConstraint(fields=["invoice", "position"], name="invoiceline_position_unique"),
-            # A charge record is invoiced at most once (credit notes correct lines, not records).
+            # A charge record is invoiced at most once (credit notes correct lines, not records). A record has
+            # one line per VAT rate, always written together, so two invoices taking it collide on its rates.
             models.UniqueConstraint(
-                fields=["cdr"], condition=Q(cdr__isnull=False, credited_line__isnull=True),
+                fields=["cdr", "vat_rate"], condition=Q(cdr__isnull=False, credited_line__isnull=True),
                 name="invoiceline_cdr_invoiced_once",
             ),
             models.UniqueConstraint(

@@ -18,6 +18,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from billing.payments import prepaid_allows_charging_by_id
 from customers.models import Customer, IdToken
 from stations.events import event_groups, publish_after_commit
 from stations.models import (
@@ -236,7 +237,8 @@ def token_read(cursor, id_tag: str) -> TokenState | None:
 
 def token_decision(token: IdToken | TokenState | None, *, moment: datetime,
                    busy_elsewhere: bool = False) -> IdTagInfo:
-    """The idTagInfo for a token: its state, expiry, group and its customer's state decide."""
+    """The idTagInfo for a token: its state, expiry, group, its customer's state and, for customers who pay in
+    advance, their balance decide."""
     if token is None:
         return IdTagInfo("Invalid")
     parent = token.group_id or None
@@ -248,6 +250,8 @@ def token_decision(token: IdToken | TokenState | None, *, moment: datetime,
         return IdTagInfo("Expired", token.expires_at, parent)
     if busy_elsewhere:
         return IdTagInfo("ConcurrentTx", token.expires_at, parent)
+    if not prepaid_allows_charging_by_id(customer_id=token.customer_id):
+        return IdTagInfo("Blocked", parent_id_tag=parent)  # prepaid balance below the minimum: top up first
     return IdTagInfo("Accepted", token.expires_at, parent)
 
 

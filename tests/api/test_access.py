@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 from evbackoffice.api_urls import router
 from stations.models import ChargePoint
 from tests.billing.factories import PriceFeedFactory, TariffAssignmentFactory, TariffFactory
+from tests.billing.invoice_factories import InvoiceFactory
 from tests.billing.loyalty_factories import (
     ChargeDetailRecordFactory,
     MembershipFactory,
@@ -17,7 +18,7 @@ from tests.factories import ConnectorFactory, IdTokenFactory
 
 ENDPOINTS = [
     "location", "charge-point", "customer", "id-token", "tariff", "tariff-assignment", "price-feed",
-    "membership-plan", "membership", "promo-code", "cdr",
+    "membership-plan", "membership", "promo-code", "cdr", "invoice",
 ]  # fmt: skip
 METHODS = ["get-list", "post-list", "get-detail", "put-detail", "patch-detail"]
 # Tariffs nobody uses and assignments that have not started may be deleted (the services refuse the rest);
@@ -38,6 +39,7 @@ def detail_objects(db):
     membership = MembershipFactory(plan=plan)
     promo = PromoCodeFactory()
     cdr = ChargeDetailRecordFactory()
+    invoice = InvoiceFactory()
     return {
         "location": (charge_point.location_id, "id", charge_point.location_id),
         "charge-point": (charge_point.pk, "id", charge_point.pk),
@@ -50,6 +52,7 @@ def detail_objects(db):
         "membership": (membership.pk, "id", membership.pk),
         "promo-code": (promo.pk, "id", promo.pk),
         "cdr": (cdr.pk, "id", cdr.ocpi_id),
+        "invoice": (invoice.pk, "id", invoice.pk),
     }
 
 

@@ -15,7 +15,7 @@ from django.db.models import Count, Max
 from django.test import override_settings
 from django.utils import timezone
 
-from billing.models import ChargeDetailRecord
+from billing.models import ChargeDetailRecord, Invoice
 from customers.models import Customer, IdToken, User
 from stations import demo
 from stations.models import ChargePoint, ChargingSession, Connector, ConnectorStatus, Evse, Location, MeterValue
@@ -231,3 +231,11 @@ def test_demo_prices_follow_the_assignments_members_get_their_discount_and_fleet
     assert member.total_cost_incl_vat < member.tariff_cost_incl_vat
     assert fleet.tariff.name == "Fleet Germany"
     assert {r.tariff.name for r in records.filter(location__country="AT")} <= {"AC Austria", "DC Austria"}
+
+
+def test_the_last_closed_month_is_invoiced_numbered_and_rendered():
+    invoices = Invoice.objects.filter(kind=Invoice.Kind.INVOICE).order_by("number")
+
+    assert invoices.exists() and all(invoice.is_issued and invoice.pdf_sha256 for invoice in invoices)
+    assert [invoice.number[-6:] for invoice in invoices] == [f"{n:06d}" for n in range(1, invoices.count() + 1)]
+    assert all(invoice.einvoice == (invoice.customer.kind == "company") for invoice in invoices)

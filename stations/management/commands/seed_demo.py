@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
 
+from billing.accounting.roles import accountant_role_ensure
 from billing.demo import billing_demo_create
 from customers.models import Customer, IdToken, User
 from stations import demo
@@ -215,6 +216,7 @@ class Command(BaseCommand):
                 Permission.objects.filter(content_type__app_label__in=["stations", "customers", "billing"])
                 .exclude(codename__startswith="delete_")
             )
+        accountants = accountant_role_ensure()
         for login in demo.STAFF_LOGINS:
             if User.objects.filter(username=login.username).exists():
                 continue
@@ -225,7 +227,7 @@ class Command(BaseCommand):
             user.full_clean()
             user.save(force_insert=True)
             if not login.is_superuser:
-                user.groups.add(group)
+                user.groups.add(accountants if login.accountant else group)
         roles = {login.username: login.role for login in demo.STAFF_LOGINS} | demo.DRIVER_LOGINS
         users = User.objects.filter(username__in=roles).select_related("customer")
         # An account that existed before, or whose password was changed since, keeps its own password: say

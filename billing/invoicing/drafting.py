@@ -1,0 +1,209 @@
+"""Drafting a customer's invoices for a period: one draft per currency, from the charge records no invoice has
+taken yet, the membership fees of the period (pro-rated) and the open loyalty points credits.
+
+Which records: every charge and credit record of the customer that starts before the period's end (in the
+billing time zone) and is on no invoice yet. That is the period's records plus any earlier one no invoice took
+(rated late, or a credit record for an already invoiced session): nothing is left behind. A record gives one
+line per VAT rate of its breakdown (exact amounts); the database refuses to invoice a record twice."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+
+from billing.loyalty import membership_fee, points_credits_open
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Membership, OperatorProfile, PointsEntry
+from customers.models import Customer
+
+from .periods import billing_zone, day_start
+from .vat import (
+    VatTreatment,
+    all_mentions,
+    breakdown_notes,
+    breakdown_totals,
+    fee_vat_rate,
+    vat_breakdown,
+    vat_treatment,
+)
+
+Line = InvoiceLine.Kind
+DESCRIPTION_LENGTH = InvoiceLine._meta.get_field("description").max_length
+
+
+def invoice_draft_for_period(*, customer: Customer, period_start: date, period_end: date) -> list[Invoice]:
+    """The customer's invoices for [period_start, period_end), one per currency: those that exist already
+    (idempotent: never a second one), and a new draft for each other currency with something to bill."""
+    if period_end <= period_start:
+        raise ValidationError("A billing period ends after it starts.")
+    with transaction.atomic():
+        # Drafting is serialised per customer, so two closes cannot both take the same records.
+        customer = Customer.objects.select_for_update(of=("self",)).get(pk=customer.pk)
+        existing = {
+            str(invoice.currency): invoice
+            for invoice in Invoice.objects.filter(
+                kind=Invoice.Kind.INVOICE, customer=customer, period_start=period_start, period_end=period_end
+            )
+        }
+        operator_country = OperatorProfile.objects.values_list("country", flat=True).first()
+        treatment = vat_treatment(customer=customer, operator_country=operator_country)
+        lines = _lines_by_currency(customer, period_start, period_end, treatment)
+        invoices = list(existing.values())
+        for currency, currency_lines in sorted(lines.items()):
+            if currency not in existing:
+                currency_lines += _points_credit_lines(customer, currency, currency_lines)
+                invoices.append(_draft_create(customer, currency, period_start, period_end, currency_lines))
+    return sorted(invoices, key=lambda invoice: str(invoice.currency))
+
+
+def invoice_totals_fill(invoice: Invoice, lines) -> Invoice:
+    """Sets the invoice's VAT breakdown, totals and mentions from its lines (not saved)."""
+    groups = vat_breakdown(lines, str(invoice.currency))
+    invoice.vat_breakdown = groups
+    invoice.total_excl_vat, invoice.total_vat, invoice.total_incl_vat = breakdown_totals(groups)
+    # Mentions follow the lines (a draft's lines may have been edited); staff's own notes are kept.
+    known = set(all_mentions())
+    kept = [text for text in invoice.notes.splitlines() if text.strip() and text not in known]
+    invoice.notes = "\n".join([*kept, *breakdown_notes(groups).splitlines()])
+    return invoice
+
+
+def records_to_invoice(*, before):
+    """Charge and credit records starting before `before` (aware) that no invoice has taken yet."""
+    invoiced = InvoiceLine.objects.filter(cdr=OuterRef("pk"), credited_line__isnull=True)
+    return ChargeDetailRecord.objects.filter(start_date_time__lt=before).filter(~Exists(invoiced))
+
+
+def memberships_in(*, period_start: date, period_end: date):
+    return Membership.objects.filter(starts_on__lt=period_end).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gt=period_start)
+    )
+
+
+def _draft_create(customer, currency, period_start, period_end, lines) -> Invoice:
+    invoice = Invoice.objects.create(
+        customer=customer, currency=currency, period_start=period_start, period_end=period_end,
+    )
+    for position, line in enumerate(lines, start=1):
+        line.invoice, line.position = invoice, position
+    InvoiceLine.objects.bulk_create(lines)
+    invoice_totals_fill(invoice, lines)
+    invoice.save(update_fields=["vat_breakdown", "total_excl_vat", "total_vat", "total_incl_vat", "notes"])
+    return invoice
+
+
+def _lines_by_currency(customer, period_start, period_end, treatment) -> dict[str, list[InvoiceLine]]:
+    lines: dict[str, list[InvoiceLine]] = defaultdict(list)
+    records = records_to_invoice(before=day_start(period_end)).filter(customer=customer)
+    for cdr in records.select_related("credited_record").order_by("start_date_time", "id"):
+        lines[str(cdr.currency)] += cdr_lines(cdr, treatment)
+    memberships = memberships_in(period_start=period_start, period_end=period_end).filter(customer=customer)
+    for membership in memberships.select_related("plan").order_by("starts_on", "id"):
+        line = _membership_fee_line(membership, period_start, period_end, treatment)
+        if line is not None:
+            lines[str(membership.plan.monthly_fee.currency)].append(line)
+    return lines
+
+
+def cdr_lines(cdr: ChargeDetailRecord, treatment: VatTreatment) -> list[InvoiceLine]:
+    """One line per VAT rate of the record: its tariff amount, discount and net (exact), at that rate."""
+    sign = -1 if cdr.kind == ChargeDetailRecord.Kind.CREDIT else 1
+    discounts = _discounts_by_rate(cdr.discounts)
+    breakdown = cdr.vat_breakdown or _breakdown_from_totals(cdr)
+    description = _cdr_description(cdr)
+    lines = []
+    for part in breakdown:
+        rate = None if part.get("rate") is None else Decimal(part["rate"])
+        category, vat_rate = treatment.classify(rate)
+        net = Decimal(part["excl_vat"])
+        discount = sign * discounts.get(rate, Decimal(0))
+        suffix = f" (VAT {rate.normalize():f} %)" if len(breakdown) > 1 and rate is not None else ""
+        lines.append(InvoiceLine(
+            kind=Line.CHARGING, description=(description + suffix)[:DESCRIPTION_LENGTH], cdr=cdr,
+            service_start=cdr.start_date_time, service_end=cdr.end_date_time, energy_wh=cdr.total_energy_wh,
+            duration_s=int((cdr.end_date_time - cdr.start_date_time).total_seconds()), quantity=Decimal(1),
+            unit="session", unit_price_excl_vat=net + discount, discount_excl_vat=discount, net_amount=net,
+            vat_category=category, vat_rate=vat_rate,
+        ))  # fmt: skip
+    return lines
+
+
+def _breakdown_from_totals(cdr: ChargeDetailRecord) -> list[dict]:
+    # A record without a VAT breakdown (nothing was priced, or written before breakdowns existed): one part at
+    # the rate its totals imply, to 0.1 %; a free session at the fee rate.
+    excl, incl = Decimal(cdr.total_cost_excl_vat), Decimal(cdr.total_cost_incl_vat)
+    rate = fee_vat_rate() if excl == 0 else ((incl / excl - 1) * 100).quantize(Decimal("0.1"))
+    return [{"rate": str(rate), "excl_vat": str(excl)}]
+
+
+def _discounts_by_rate(discounts: list[dict]) -> dict[Decimal | None, Decimal]:
+    by_rate: dict[Decimal | None, Decimal] = defaultdict(Decimal)
+    for discount in discounts or []:
+        for part in discount.get("vat_lines", []):
+            rate = None if part.get("rate") is None else Decimal(part["rate"])
+            by_rate[rate] += Decimal(part["excl_vat"])
+    return by_rate
+
+
+def _cdr_description(cdr: ChargeDetailRecord) -> str:
+    place = cdr.location_snapshot or {}
+    where = ", ".join(filter(None, [place.get("name"), place.get("city")])) or cdr.charge_point_identity
+    started = cdr.start_date_time.astimezone(billing_zone())
+    text = f"Charging {started:%Y-%m-%d %H:%M}, {where}, {Decimal(cdr.total_energy_wh) / 1000:.3f} kWh"
+    if cdr.kind == ChargeDetailRecord.Kind.CREDIT:
+        credited = cdr.credited_record.ocpi_id if cdr.credited_record else ""
+        text = f"Credit for {credited}: {text}" + (f" ({cdr.reason})" if cdr.reason else "")
+    return text
+
+
+def _membership_fee_line(membership, period_start, period_end, treatment) -> InvoiceLine | None:
+    start = max(period_start, membership.starts_on)
+    end = period_end if membership.ends_on is None else min(period_end, membership.ends_on)
+    already = InvoiceLine.objects.filter(
+        membership=membership, kind=Line.MEMBERSHIP_FEE, credited_line__isnull=True, service_start=day_start(start)
+    )
+    fee = membership_fee(membership=membership, period_start=period_start, period_end=period_end)
+    if fee.amount == 0 or already.exists():
+        return None
+    category, rate = treatment.classify(fee_vat_rate())
+    last_day = end - timedelta(days=1)
+    return InvoiceLine(
+        kind=Line.MEMBERSHIP_FEE, membership=membership, service_start=day_start(start), service_end=day_start(end),
+        description=f"Membership {membership.plan.name}, {start:%Y-%m-%d} to {last_day:%Y-%m-%d}"[:DESCRIPTION_LENGTH],
+        quantity=Decimal(1), unit="period", unit_price_excl_vat=fee.amount, net_amount=fee.amount,
+        vat_category=category, vat_rate=rate,
+    )
+
+
+def _points_credit_lines(customer, currency: str, lines: list[InvoiceLine]) -> list[InvoiceLine]:
+    """The open points credits in this currency, as negative lines on the invoice's largest VAT group, oldest
+    first, as long as that group's net stays at or above zero (a credit that does not fit waits)."""
+    nets: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
+    for line in lines:
+        nets[(line.vat_category, line.vat_rate)] += line.net_amount
+    if not nets or max(nets.values()) <= 0:
+        return []
+    (category, rate), room = max(nets.items(), key=lambda item: item[1])
+    credits = points_credits_open(customer=customer).filter(
+        invoice_line__isnull=True, credit_amount_currency=currency
+    )
+    taken = []
+    for entry in credits:
+        amount = entry.credit_amount.amount
+        if amount > room:
+            break
+        room -= amount
+        taken.append(_points_line(entry, amount, category, rate))
+    return taken
+
+
+def _points_line(entry: PointsEntry, amount: Decimal, category: str, rate: Decimal) -> InvoiceLine:
+    return InvoiceLine(
+        kind=Line.POINTS_CREDIT, points_entry=entry, quantity=Decimal(1), unit="credit",
+        description=f"Loyalty points credit: {-entry.points} points redeemed on {entry.created_at:%Y-%m-%d}",
+        unit_price_excl_vat=-amount, net_amount=-amount, vat_category=category, vat_rate=rate,
+    )

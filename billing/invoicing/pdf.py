@@ -1,0 +1,278 @@
+"""Invoices and credit notes as documents: the HTML (templates/billing/invoice.html) and its PDF (WeasyPrint),
+a Factur-X PDF/A-3b for e-invoices. Pure rendering: reads the issued invoice, writes nothing.
+
+Speed matters (a month close renders thousands; benchmarks/invoices.py measures it): stylesheets, fonts and
+the URL fetcher are made once per process; the fonts are a lean cut of DejaVu Sans (cheap to subset per PDF);
+the template is well-formed XML read by expat and styled without WeasyPrint's big user-agent stylesheet; the
+line table has fixed column widths and one-line rows, so 30 lines fit on one page. Rendering many invoices as
+one WeasyPrint document was measured and rejected: layout grows faster than linearly with document length, and
+each invoice needs its own "Page X of Y".
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import io
+from collections.abc import Iterable
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from xml.etree import ElementTree
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django_countries import countries
+
+from billing.models import Invoice, InvoiceLine
+
+from .facturx import facturx_pdf, invoice_cii_xml, rounded_line_nets
+
+TEMPLATE = "billing/invoice.html"
+STYLESHEET = Path(settings.BASE_DIR) / "static" / "billing" / "invoice.css"
+LOGO = Path(settings.BASE_DIR) / "static" / "evbackoffice" / "logo.svg"
+CATEGORY_LABELS = {"S": "", "Z": "zero rated", "E": "exempt", "AE": "reverse charge", "O": "not subject to VAT"}
+
+
+# --- values as printed --------------------------------------------------------------------------------
+def money(value) -> str:
+    """An amount at the currency's precision (2 places), with thousands separators."""
+    return f"{Decimal(value):,.2f}"
+
+
+def unit_price(value) -> str:
+    """Tariff prices keep 4 places; print them without trailing zeros, but never fewer than 2 places."""
+    text = f"{Decimal(value):,.4f}"
+    return text[:-2] + text[-2:].rstrip("0") if text.endswith("0") else text
+
+
+def quantity(value: Decimal, unit: str) -> str:
+    number = f"{Decimal(value).normalize():f}"
+    return f"{number} {unit}" if unit else number
+
+
+def percent(rate) -> str:
+    return f"{Decimal(rate).normalize():f} %"
+
+
+def day(value: date | None) -> str:
+    return f"{value:%d %b %Y}" if value else ""
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    minutes = (seconds + 30) // 60
+    return f"{minutes // 60}:{minutes % 60:02d} h"
+
+
+def vat_label(category: str, rate) -> str:
+    label = CATEGORY_LABELS.get(category, category)
+    return f"{percent(rate)} {label}".rstrip() if category in ("S", "Z") or Decimal(rate) else label or percent(rate)
+
+
+# --- the document's context ---------------------------------------------------------------------------
+@functools.cache
+def logo_svg() -> str:
+    # Inline SVG: no file fetch per render, and WeasyPrint draws it as vectors.
+    return mark_safe(LOGO.read_text(encoding="utf-8"))  # noqa: S308 - our own static file
+
+
+def party(snapshot: dict) -> dict:
+    """A supplier or buyer snapshot (billing.invoicing.services) with a display name and the country's name."""
+    code = snapshot.get("country") or ""
+    name = snapshot.get("name") or snapshot.get("legal_name") or ""
+    return {**snapshot, "name": name, "country_name": countries.name(code) or code}
+
+
+def line_row(line: InvoiceLine, net: Decimal) -> dict:
+    return {
+        # ISO dates keep the table's date column narrow and unambiguous (supply periods can span a new year).
+        "date": f"{timezone.localtime(line.service_start):%Y-%m-%d}" if line.service_start else "",
+        "description": line.description,
+        "energy_kwh": f"{Decimal(line.energy_wh) / 1000:,.3f}" if line.energy_wh is not None else "",
+        "duration": duration(line.duration_s),
+        "quantity": quantity(line.quantity, line.unit),
+        "unit_price": unit_price(line.unit_price_excl_vat),
+        "discount": money(line.discount_excl_vat) if line.discount_excl_vat else "",
+        "net": money(net),
+        "vat_rate": vat_label(line.vat_category, line.vat_rate),
+    }
+
+
+def vat_rows(invoice: Invoice) -> list[dict]:
+    return [
+        {"label": vat_label(row.get("category", "S"), row.get("rate", "0")), "taxable": money(row.get("excl_vat", 0)),
+         "vat": money(row.get("vat", 0))}
+        for row in invoice.vat_breakdown
+    ]
+
+
+def notes_lines(invoice: Invoice) -> list[str]:
+    """The invoice's mentions, plus any per-rate mention (reverse charge, exemption) they do not already say."""
+    notes = invoice.notes.strip().splitlines()
+    for row in invoice.vat_breakdown:
+        mention = (row.get("mention") or "").strip()
+        if mention and mention not in invoice.notes:
+            notes.append(mention)
+    return notes
+
+
+def invoice_context(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) -> dict:
+    is_credit_note = invoice.kind == Invoice.Kind.CREDIT_NOTE
+    lines = list(invoice.lines.all() if lines is None else lines)
+    # Line nets at the currency's precision, adding up to each VAT group's rounded basis (as in the e-invoice).
+    nets = rounded_line_nets(lines, 1)
+    kind_label = "Credit note" if is_credit_note else "Invoice"
+    supplier = party(invoice.supplier)
+    return {
+        "title": f"{kind_label} {invoice.number}",
+        "kind_label": kind_label,
+        "is_credit_note": is_credit_note,
+        "number": invoice.number,
+        "credited_number": invoice.credited_invoice.number if is_credit_note and invoice.credited_invoice_id else "",
+        "reason": invoice.reason,
+        "issue_date": day(invoice.issue_date),
+        "due_date": day(invoice.due_date),
+        "paid": day(timezone.localtime(invoice.paid_at).date()) if invoice.paid_at else "",
+        "period": f"{day(invoice.period_start)} – {day(invoice.period_end - timedelta(days=1))}",
+        "currency": invoice.currency,
+        "supplier": supplier,
+        "buyer": party(invoice.buyer),
+        "lines": [line_row(line, nets[line.position]) for line in lines],
+        "vat_rows": vat_rows(invoice),
+        "total_excl_vat": money(invoice.total_excl_vat),
+        "total_vat": money(invoice.total_vat),
+        "total_incl_vat": money(invoice.total_incl_vat),
+        "notes": notes_lines(invoice),
+        "footer_text": (supplier.get("invoice_footer") or "").splitlines(),
+        "logo": logo_svg(),
+    }
+
+
+def render_invoice_html(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) -> str:
+    """The document as HTML: what the PDF shows (also handy to preview in a browser)."""
+    return render_to_string(TEMPLATE, invoice_context(invoice, lines))
+
+
+# --- PDF ----------------------------------------------------------------------------------------------
+#: Characters the lean invoice font keeps: Latin scripts, punctuation, currency signs. Anything else (a Greek
+#: or Cyrillic customer name) falls back to the full system font, glyph by glyph, at the usual cost.
+LEAN_FONT_UNICODES = [
+    *range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x2010, 0x2060), *range(0x20A0, 0x20C1),
+    0x2116, 0x2122, 0x2212,
+]
+
+
+def lean_font(path: Path) -> bytes | None:
+    """The system font cut down to LEAN_FONT_UNICODES, without kerning, ligature or math tables. WeasyPrint
+    subsets the fonts of every PDF it writes; on the full DejaVu Sans (big GPOS and MATH tables, fontTools when
+    HarfBuzz-subset is missing) that was 40 % of a render."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    if not path.is_file():
+        return None
+    options = subset.Options()
+    options.layout_features = []
+    options.drop_tables += ["GPOS", "GSUB", "GDEF", "kern", "MATH", "FFTM"]
+    options.hinting, options.notdef_outline, options.name_IDs = False, True, ["*"]
+    font = TTFont(path)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(unicodes=LEAN_FONT_UNICODES)
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+class InvoiceResources:
+    """The URL fetcher of invoice documents: serves the lean fonts from memory and refuses every other URL, so
+    rendering never touches the network or the disk (a value in an invoice cannot make it fetch anything)."""
+
+    FONT_SCHEME = "invoice-font:"
+
+    def __init__(self, fonts: dict[str, bytes]):
+        self.fonts = fonts
+
+    def __call__(self, url: str, *args, **kwargs):
+        from weasyprint.urls import URLFetcherResponse
+
+        name = url.removeprefix(self.FONT_SCHEME)
+        if url.startswith(self.FONT_SCHEME) and name in self.fonts:
+            return URLFetcherResponse(url, self.fonts[name], {"Content-Type": "font/ttf"})
+        raise ValueError(f"invoice documents load no external resources ({url[:60]})")
+
+    fetch = __call__
+
+
+@functools.cache
+def print_resources():
+    """The stylesheets, font configuration and URL fetcher, made once per process and shared by every render."""
+    from weasyprint import CSS
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_dir = Path(settings.INVOICE_FONT_DIR)
+    files = {"normal": font_dir / "DejaVuSans.ttf", "bold": font_dir / "DejaVuSans-Bold.ttf"}
+    fonts = {weight: data for weight, path in files.items() if (data := lean_font(path))}
+    fetcher = InvoiceResources(fonts)
+    font_config = FontConfiguration()
+    # Dropped before interpreter shutdown, when its __del__ could no longer reach fontconfig.
+    atexit.register(print_resources.cache_clear)
+    faces = "".join(
+        f'@font-face {{ font-family: "Invoice Sans"; font-weight: {weight}; '
+        f'src: url("{fetcher.FONT_SCHEME}{weight}"); }}'
+        for weight in fonts
+    )
+    stylesheets = [CSS(string=faces, font_config=font_config, url_fetcher=fetcher)] if faces else []
+    stylesheets.append(CSS(filename=str(STYLESHEET), font_config=font_config, url_fetcher=fetcher))
+    return stylesheets, font_config, fetcher
+
+
+@functools.cache
+def invoice_html_class():
+    """WeasyPrint's HTML without its user-agent stylesheet: invoice.css carries the few rules the template
+    needs. (`_ua_stylesheets` is WeasyPrint's hook for this; weasyprint is pinned.)"""
+    from weasyprint import HTML
+
+    class InvoiceHTML(HTML):
+        def _ua_stylesheets(self, forms=False):
+            return []
+
+    return InvoiceHTML
+
+
+def parse_html(html: str):
+    """The document for WeasyPrint. The template is well-formed XML, so the C parser (expat) reads it in a
+    fraction of the time of the pure-Python HTML5 parser; anything it refuses goes through the HTML5 parser."""
+    import cssselect2
+
+    cls = invoice_html_class()
+    fetcher = print_resources()[2]
+    try:
+        root = ElementTree.fromstring(html)
+    except ElementTree.ParseError:
+        return cls(string=html, url_fetcher=fetcher)
+    document = cls.__new__(cls)
+    document.base_url, document.url_fetcher, document.media_type = None, fetcher, "print"
+    document.wrapper_element = cssselect2.ElementWrapper.from_html_root(root, content_language=None)
+    document.etree_element = document.wrapper_element.etree_element
+    return document
+
+
+def html_to_pdf(html: str, **options) -> bytes:
+    """The HTML laid out and written as PDF with the shared resources; `options` e.g. pdf_variant="pdf/a-3b"."""
+    stylesheets, font_config, _ = print_resources()
+    return parse_html(html).write_pdf(stylesheets=stylesheets, font_config=font_config, **options)
+
+
+def render_invoice_pdf_bytes(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) -> bytes:
+    """The issued invoice's PDF: a Factur-X (EN 16931) PDF/A-3b with its CII XML embedded when it is an
+    e-invoice, else a plain PDF."""
+    lines = list(invoice.lines.all() if lines is None else lines)
+    html = render_invoice_html(invoice, lines)
+    if not invoice.einvoice:
+        return html_to_pdf(html)
+    return facturx_pdf(html_to_pdf(html, pdf_variant="pdf/a-3b"), invoice_cii_xml(invoice, lines), invoice)
