@@ -27,7 +27,7 @@ def private_files_in_a_temporary_folder(tmp_path_factory):
         yield
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture(scope="session", autouse=True)
 def celery_tasks_run_inline():
     """Tests in this process run Celery tasks inline, as the embedded default does, also when CI points the
     broker at Redis (nothing consumes that queue here). tests/e2e/test_billing_worker.py runs a real worker."""
