@@ -7,3 +7,4 @@ class BillingConfig(AppConfig):
 
     def ready(self) -> None:
         from billing import signals  # noqa: F401  (connects the receivers)
+        from billing.adhoc import receivers  # noqa: F401  (ad-hoc sessions follow their station session)

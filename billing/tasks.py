@@ -9,6 +9,7 @@ from datetime import timedelta
 from celery import shared_task
 from django.db import OperationalError
 
+from billing.adhoc import tasks as adhoc_tasks  # noqa: F401  (registers billing.adhoc_settle, ...)
 from billing.cdrs import cdr_create_for_session, sessions_to_rate
 from billing.invoicing import rendering as invoicing_rendering  # noqa: F401  (registers billing.render_invoice_pdf)
 from billing.invoicing import tasks as invoicing_tasks  # noqa: F401  (registers billing.close_billing_period)

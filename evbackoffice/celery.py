@@ -25,5 +25,6 @@ app.conf.beat_schedule = {
         "task": "billing.close_billing_period", "schedule": crontab(day_of_month=1, hour=2, minute=7),
     },
     # Failed invoice collections due for their next attempt, and payments whose answer was lost (idempotent).
+    "billing.adhoc_expire_holds": {"task": "billing.adhoc_expire_holds", "schedule": 300.0},
     "billing.retry_failed_collections": {"task": "billing.retry_failed_collections", "schedule": crontab(minute=41)},
 }

@@ -260,6 +260,13 @@ STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="https://api.stripe.com")
 STRIPE_TIMEOUT_S = env.float("STRIPE_TIMEOUT_S", default=30.0)
+# Ad-hoc charging (billing/adhoc): the public page loads Stripe.js only with a publishable key. The hold is taken
+# in the guest tariff's currency; a session that has not started this many minutes after payment is released.
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+ADHOC_HOLD_AMOUNT = env.str("ADHOC_HOLD_AMOUNT", default="50.00")
+ADHOC_START_TIMEOUT_MIN = env.int("ADHOC_START_TIMEOUT_MIN", default=10)
+ADHOC_GUEST_CUSTOMER_NUMBER = env.str("ADHOC_GUEST_CUSTOMER_NUMBER", default="ADHOC-GUESTS")
+ADHOC_PUBLIC_BASE_URL = env.str("ADHOC_PUBLIC_BASE_URL", default="")
 PAYMENT_RETRY_DAYS = env.list("PAYMENT_RETRY_DAYS", cast=int, default=[1, 3, 7])
 PAYMENT_MAX_FAILURES = env.int("PAYMENT_MAX_FAILURES", default=3)
 PREPAID_MINIMUM_BALANCE = env.str("PREPAID_MINIMUM_BALANCE", default="5.00")

@@ -17,6 +17,7 @@ urlpatterns = [
     path("stations/", include("stations.urls")),
     path("accounting/", include("billing.accounting.urls")),
     path("payments/", include("billing.payments.urls")),
+    path("charge/", include("billing.adhoc.urls")),
     path("api/v1/", include("evbackoffice.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -213,6 +213,15 @@ class EvseAdmin(admin.ModelAdmin):
     search_fields = ("evse_id", "physical_reference", "charge_point__identity")
     autocomplete_fields = ("charge_point",)
     inlines = (ConnectorInline,)
+    readonly_fields = ("adhoc_qr_code",)
+
+    @admin.display(description=_("ad-hoc QR code"))
+    def adhoc_qr_code(self, obj):
+        # The sticker for drivers without an account: it opens the public price and card payment page.
+        if obj is None or not obj.evse_id:
+            return "-"
+        return format_html('<a href="{}" target="_blank">{}</a>', reverse("adhoc:qr", args=[obj.evse_id]),
+                           _("print the QR code"))
 
 
 @admin.register(Connector)

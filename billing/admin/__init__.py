@@ -1,5 +1,7 @@
 """Billing admin: each module registers its models (tariffs, cdrs, loyalty)."""
 
+from billing.adhoc import admin as adhoc_admin  # noqa: F401  (registers AdHocSession)
+
 from . import (
     cdrs,  # noqa: F401, E402  (registers ChargeDetailRecord)
     invoices,  # noqa: F401, E402  (registers Invoice, OperatorProfile, BillingProfile)

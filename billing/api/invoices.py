@@ -63,12 +63,17 @@ class InvoiceVatSerializer(serializers.Serializer):
 
 class InvoiceLineSerializer(serializers.ModelSerializer):
     kind = serializers.CharField(read_only=True, help_text="charging, membership_fee, points_credit or correction.")
+    driver = serializers.CharField(
+        source="driver_label", read_only=True,
+        help_text="A company's charging line: the driver and token, e.g. 'Mehmet Yilmaz (EVB-300102)'; else empty.",
+    )
 
     class Meta:
         model = InvoiceLine
         fields = [
             "position", "kind", "description", "service_start", "service_end", "cdr", "energy_wh", "duration_s",
             "quantity", "unit", "unit_price_excl_vat", "discount_excl_vat", "net_amount", "vat_category", "vat_rate",
+            "driver",
         ]  # fmt: skip
         read_only_fields = fields
         extra_kwargs = {name: {"coerce_to_string": False} for name in [

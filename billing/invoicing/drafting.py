@@ -4,7 +4,10 @@ taken yet, the membership fees of the period (pro-rated) and the open loyalty po
 Which records: every charge and credit record of the customer that starts before the period's end (in the
 billing time zone) and is on no invoice yet. That is the period's records plus any earlier one no invoice took
 (rated late, or a credit record for an already invoiced session): nothing is left behind. A record gives one
-line per VAT rate of its breakdown (exact amounts); the database refuses to invoice a record twice."""
+line per VAT rate of its breakdown (exact amounts); the database refuses to invoice a record twice.
+
+Fleets: a company's charging lines carry their driver (`driver_label`, see `driver_label`) and are ordered by
+driver, then time, so that the document can group and subtotal them; a private person's invoice has none."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from django.db.models import Exists, OuterRef, Q
 
 from billing.loyalty import membership_fee, points_credits_open
 from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Membership, OperatorProfile, PointsEntry
-from customers.models import Customer
+from customers.models import Customer, IdToken
 
 from .periods import billing_zone, day_start
 from .vat import (
@@ -33,6 +36,7 @@ from .vat import (
 
 Line = InvoiceLine.Kind
 DESCRIPTION_LENGTH = InvoiceLine._meta.get_field("description").max_length
+DRIVER_LENGTH = InvoiceLine._meta.get_field("driver_label").max_length
 
 
 def invoice_draft_for_period(*, customer: Customer, period_start: date, period_end: date) -> list[Invoice]:
@@ -75,7 +79,10 @@ def invoice_totals_fill(invoice: Invoice, lines) -> Invoice:
 def records_to_invoice(*, before):
     """Charge and credit records starting before `before` (aware) that no invoice has taken yet."""
     invoiced = InvoiceLine.objects.filter(cdr=OuterRef("pk"), credited_line__isnull=True)
-    return ChargeDetailRecord.objects.filter(start_date_time__lt=before).filter(~Exists(invoiced))
+    # Ad-hoc sessions were paid by card on the spot and have their own receipt: never on a monthly invoice.
+    return ChargeDetailRecord.objects.filter(start_date_time__lt=before, id_token__adhoc_session__isnull=True).filter(
+        ~Exists(invoiced)
+    )
 
 
 def memberships_in(*, period_start: date, period_end: date):
@@ -99,8 +106,14 @@ def _draft_create(customer, currency, period_start, period_end, lines) -> Invoic
 def _lines_by_currency(customer, period_start, period_end, treatment) -> dict[str, list[InvoiceLine]]:
     lines: dict[str, list[InvoiceLine]] = defaultdict(list)
     records = records_to_invoice(before=day_start(period_end)).filter(customer=customer)
-    for cdr in records.select_related("credited_record").order_by("start_date_time", "id"):
-        lines[str(cdr.currency)] += cdr_lines(cdr, treatment)
+    fleet = customer.kind == Customer.Kind.COMPANY
+    related = ["credited_record", "id_token__user"] if fleet else ["credited_record"]
+    for cdr in records.select_related(*related).order_by("start_date_time", "id"):
+        driver = driver_label(token=cdr.id_token, token_uid=cdr.token_uid) if fleet else ""
+        lines[str(cdr.currency)] += cdr_lines(cdr, treatment, driver=driver)
+    if fleet:  # by driver, then time (the sort is stable); a record without a token last
+        for currency_lines in lines.values():
+            currency_lines.sort(key=lambda line: (not line.driver_label, line.driver_label.casefold()))
     memberships = memberships_in(period_start=period_start, period_end=period_end).filter(customer=customer)
     for membership in memberships.select_related("plan").order_by("starts_on", "id"):
         line = _membership_fee_line(membership, period_start, period_end, treatment)
@@ -109,8 +122,18 @@ def _lines_by_currency(customer, period_start, period_end, treatment) -> dict[st
     return lines
 
 
-def cdr_lines(cdr: ChargeDetailRecord, treatment: VatTreatment) -> list[InvoiceLine]:
-    """One line per VAT rate of the record: its tariff amount, discount and net (exact), at that rate."""
+def driver_label(*, token: IdToken | None, token_uid: str) -> str:
+    """Who charged, as a fleet's invoice names them: the token's driver and its printed number (else its uid),
+    "Mehmet Yilmaz (EVB-300102)"; just the number for a token without a named driver."""
+    number = (token.visual_number or token.uid) if token is not None else token_uid
+    user = token.user if token is not None else None
+    name = user.get_full_name() if user is not None else ""
+    return (f"{name} ({number})" if name and number else name or number)[:DRIVER_LENGTH]
+
+
+def cdr_lines(cdr: ChargeDetailRecord, treatment: VatTreatment, *, driver: str = "") -> list[InvoiceLine]:
+    """One line per VAT rate of the record: its tariff amount, discount and net (exact), at that rate; `driver`
+    labels the lines of a fleet's invoice."""
     sign = -1 if cdr.kind == ChargeDetailRecord.Kind.CREDIT else 1
     discounts = _discounts_by_rate(cdr.discounts)
     breakdown = cdr.vat_breakdown or _breakdown_from_totals(cdr)
@@ -127,7 +150,7 @@ def cdr_lines(cdr: ChargeDetailRecord, treatment: VatTreatment) -> list[InvoiceL
             service_start=cdr.start_date_time, service_end=cdr.end_date_time, energy_wh=cdr.total_energy_wh,
             duration_s=int((cdr.end_date_time - cdr.start_date_time).total_seconds()), quantity=Decimal(1),
             unit="session", unit_price_excl_vat=net + discount, discount_excl_vat=discount, net_amount=net,
-            vat_category=category, vat_rate=vat_rate,
+            vat_category=category, vat_rate=vat_rate, driver_label=driver,
         ))  # fmt: skip
     return lines
 

@@ -101,7 +101,10 @@ def _line(parent, line: InvoiceLine, net: Decimal, sign: int) -> None:
     if price < 0:  # BR-27: the price is never negative; the quantity carries the sign
         quantity, price = -quantity, -price
     item = _el(parent, "ram:IncludedSupplyChainTradeLineItem")
-    _el(_el(item, "ram:AssociatedDocumentLineDocument"), "ram:LineID", line.position)
+    document = _el(item, "ram:AssociatedDocumentLineDocument")
+    _el(document, "ram:LineID", line.position)
+    if line.driver_label:  # BT-127, a fleet's line: who charged
+        _el(_el(document, "ram:IncludedNote"), "ram:Content", f"Driver: {line.driver_label}")
     _el(_el(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.description)
     agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
     _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", plain(price))

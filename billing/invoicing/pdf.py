@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django_countries import countries
 
-from billing.models import Invoice, InvoiceLine
+from billing.models import ChargeDetailRecord, Invoice, InvoiceLine
 
 from .facturx import facturx_pdf, invoice_cii_xml, rounded_line_nets
 
@@ -102,6 +102,38 @@ def line_row(line: InvoiceLine, net: Decimal) -> dict:
     }
 
 
+def count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if abs(number) == 1 else f"{number} {noun}s"
+
+
+def driver_rows(lines: list[InvoiceLine], nets: dict[int, Decimal]) -> tuple[list[dict], list[dict]]:
+    """A fleet's charging lines grouped by driver (drafting ordered them so): the table rows, a heading and a
+    subtotal per driver, then the lines without a driver (fees, points credits); and the driver summary. A
+    session is a charge record, whatever its VAT lines; a credit record counts it (and its kWh) back out."""
+    credits = set(ChargeDetailRecord.objects.filter(
+        pk__in={line.cdr_id for line in lines if line.driver_label}, kind=ChargeDetailRecord.Kind.CREDIT,
+    ).values_list("pk", flat=True))
+    groups: dict[str, dict] = {}
+    for line in lines:
+        if not line.driver_label:
+            continue
+        group = groups.setdefault(line.driver_label, {"lines": [], "records": {}, "net": Decimal(0)})
+        group["lines"].append(line_row(line, nets[line.position]))
+        group["net"] += nets[line.position]
+        sign = -1 if line.cdr_id in credits else 1
+        group["records"][line.cdr_id] = (sign, sign * (line.energy_wh or 0))
+    rows, summary = [], []
+    for label, group in groups.items():
+        sessions = sum(sign for sign, _ in group["records"].values())
+        energy = f"{Decimal(sum(wh for _, wh in group['records'].values())) / 1000:,.3f}"
+        total = {"driver": label, "sessions": count(sessions, "session"), "energy_kwh": energy,
+                 "net": money(group["net"])}  # fmt: skip
+        rows += [{"group": label}, *group["lines"], {"subtotal": label, **total}]
+        summary.append(total)
+    rows += [line_row(line, nets[line.position]) for line in lines if not line.driver_label]
+    return rows, summary
+
+
 def vat_rows(invoice: Invoice) -> list[dict]:
     return [
         {"label": vat_label(row.get("category", "S"), row.get("rate", "0")), "taxable": money(row.get("excl_vat", 0)),
@@ -125,6 +157,10 @@ def invoice_context(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None
     lines = list(invoice.lines.all() if lines is None else lines)
     # Line nets at the currency's precision, adding up to each VAT group's rounded basis (as in the e-invoice).
     nets = rounded_line_nets(lines, 1)
+    if any(line.driver_label for line in lines):  # a fleet's invoice (drafting labels only companies' lines)
+        rows, drivers = driver_rows(lines, nets)
+    else:
+        rows, drivers = [line_row(line, nets[line.position]) for line in lines], []
     kind_label = "Credit note" if is_credit_note else "Invoice"
     supplier = party(invoice.supplier)
     return {
@@ -141,7 +177,8 @@ def invoice_context(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None
         "currency": invoice.currency,
         "supplier": supplier,
         "buyer": party(invoice.buyer),
-        "lines": [line_row(line, nets[line.position]) for line in lines],
+        "lines": rows,
+        "drivers": drivers,
         "vat_rows": vat_rows(invoice),
         "total_excl_vat": money(invoice.total_excl_vat),
         "total_vat": money(invoice.total_vat),

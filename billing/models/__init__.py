@@ -1,5 +1,7 @@
-"""Billing's data: tariffs and where they apply, price feeds, charge detail records, loyalty."""
+"""Billing's data: tariffs and where they apply, price feeds, charge detail records, loyalty, invoices,
+payments and ad-hoc (card) sessions."""
 
+from .adhoc import AdHocSession
 from .cdrs import ChargeDetailRecord
 from .feeds import PriceFeed, PriceFeedValue
 from .invoices import BillingProfile, Invoice, InvoiceLine, NumberSeries, OperatorProfile
@@ -15,8 +17,8 @@ from .payments import DunningCase, Payment, PaymentAccount, PrepaidLedgerEntry, 
 from .tariffs import Tariff, TariffAssignment, TariffElement
 
 __all__ = [
-    "BillingProfile", "ChargeDetailRecord", "Invoice", "InvoiceLine", "Membership", "MembershipPlan", "NumberSeries",
-    "OperatorProfile", "PointsCampaign", "PointsEntry", "PriceFeed", "PriceFeedValue", "PromoCode", "PromoRedemption",
-    "Tariff", "TariffAssignment", "TariffElement",
-    "DunningCase", "Payment", "PaymentAccount", "PrepaidLedgerEntry", "SavedPaymentMethod", "WebhookEvent",
+    "AdHocSession", "BillingProfile", "ChargeDetailRecord", "DunningCase", "Invoice", "InvoiceLine", "Membership",
+    "MembershipPlan", "NumberSeries", "OperatorProfile", "Payment", "PaymentAccount", "PointsCampaign", "PointsEntry",
+    "PrepaidLedgerEntry", "PriceFeed", "PriceFeedValue", "PromoCode", "PromoRedemption", "SavedPaymentMethod",
+    "Tariff", "TariffAssignment", "TariffElement", "WebhookEvent",
 ]  # fmt: skip

@@ -231,6 +231,10 @@ class InvoiceLine(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="corrections",
         help_text=_("For a credit note line: the invoice line it corrects."),
     )
+    driver_label = models.CharField(
+        _("driver"), max_length=150, blank=True,
+        help_text=_("Company invoices: the driver of a charging line's token, e.g. 'Mehmet Yilmaz (EVB-300102)'."),
+    )
     energy_wh = models.BigIntegerField(null=True, blank=True)
     duration_s = models.PositiveIntegerField(null=True, blank=True)
     quantity = models.DecimalField(max_digits=14, decimal_places=4, default=1)

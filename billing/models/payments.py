@@ -80,6 +80,7 @@ class Payment(models.Model):
         INVOICE = "invoice", _("Invoice collection")
         TOP_UP = "top_up", _("Prepaid top-up")
         REFUND = "refund", _("Refund")
+        HOLD = "hold", _("Ad-hoc hold (manual capture)")
 
     class State(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -140,7 +141,7 @@ class Payment(models.Model):
                 fields=["invoice"], condition=Q(purpose="refund"), name="payment_credit_note_refunded_once"
             ),
             models.CheckConstraint(
-                condition=Q(purpose="top_up") | Q(invoice__isnull=False),
+                condition=Q(purpose__in=["top_up", "hold"]) | Q(invoice__isnull=False),
                 name="payment_invoice_or_top_up",
             ),
         ]

@@ -77,6 +77,8 @@ class IntentResult:
     failure_code: str = ""
     failure_message: str = ""
     metadata: dict = field(default_factory=dict)
+    # For the browser (Stripe.js) when the customer must act (3-D Secure): never stored, never logged.
+    client_secret: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ def _intent(obj) -> IntentResult:
         failure_code=error.get("decline_code") or error.get("code") or "",
         failure_message=error.get("message") or "",
         metadata=dict(obj.get("metadata") or {}),
+        client_secret=obj.get("client_secret") or "",
     )
 
 
