@@ -175,8 +175,10 @@ def _discounts_by_rate(discounts: list[dict]) -> dict[Decimal | None, Decimal]:
 def _cdr_description(cdr: ChargeDetailRecord) -> str:
     place = cdr.location_snapshot or {}
     where = ", ".join(filter(None, [place.get("name"), place.get("city")])) or cdr.charge_point_identity
+    # The date, energy and duration have columns of their own; the description says when in the day and where,
+    # short enough for one line, so a month of sessions stays a page or two.
     started = cdr.start_date_time.astimezone(billing_zone())
-    text = f"Charging {started:%Y-%m-%d %H:%M}, {where}, {Decimal(cdr.total_energy_wh) / 1000:.3f} kWh"
+    text = f"Charging from {started:%H:%M}, {where}"
     if cdr.kind == ChargeDetailRecord.Kind.CREDIT:
         credited = cdr.credited_record.ocpi_id if cdr.credited_record else ""
         text = f"Credit for {credited}: {text}" + (f" ({cdr.reason})" if cdr.reason else "")

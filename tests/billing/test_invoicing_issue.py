@@ -78,7 +78,7 @@ def test_a_record_with_two_vat_rates_gives_a_line_per_rate_with_its_discount(ope
         (cdr.pk, Decimal("7"), Decimal("1.00"), Decimal("0"), Decimal("1.00")),
     ]  # fmt: skip
     assert lines[0].energy_wh == 20_000 and lines[0].duration_s == 3600
-    assert "Charging park, Berlin" in lines[0].description and "20.000 kWh" in lines[0].description
+    assert lines[0].description == "Charging from 10:00, Charging park, Berlin (VAT 19 %)"
 
 
 def test_issuing_numbers_invoices_and_credit_notes_in_their_own_series_per_year(operator):
