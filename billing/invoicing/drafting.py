@@ -213,9 +213,7 @@ def _points_credit_lines(customer, currency: str, lines: list[InvoiceLine]) -> l
     if not nets or max(nets.values()) <= 0:
         return []
     (category, rate), room = max(nets.items(), key=lambda item: item[1])
-    credits = points_credits_open(customer=customer).filter(
-        invoice_line__isnull=True, credit_amount_currency=currency
-    )
+    credits = points_credits_open(customer=customer).filter(credit_amount_currency=currency)
     taken = []
     for entry in credits:
         amount = entry.credit_amount.amount

@@ -31,7 +31,7 @@ Rules (where the issue leaves a choice)
    the plan's rate plus every campaign running when the session starts, floored to whole points. Redemptions
    (and staff removals) use the points that lapse first, which for a fixed validity are the oldest earned:
    first in, first out; so what lapses is what was earned by then minus everything used or lapsed before.
-   A redemption's credit waits for the next invoice (`points_credits_open`; invoicing will consume them).
+   A redemption's credit waits for the next invoice (`points_credits_open`), whose line consumes it.
 """
 
 # Celery's autodiscovery looks for `billing.tasks`; importing the task here registers `billing.expire_points`

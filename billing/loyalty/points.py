@@ -34,9 +34,11 @@ def point_value() -> Decimal:
 
 
 def points_credits_open(*, customer) -> QuerySet[PointsEntry]:
-    """Redemptions whose credit the next invoice takes, oldest first. Until invoicing links an invoice to the
-    entries it consumed, every redemption is open."""
-    return PointsEntry.objects.filter(customer=customer, kind=PointsEntry.Kind.REDEEM).order_by("created_at", "id")
+    """Redemptions whose credit no invoice has taken yet (an invoice line points at the entry it consumed),
+    oldest first: the next invoice takes them."""
+    return PointsEntry.objects.filter(
+        customer=customer, kind=PointsEntry.Kind.REDEEM, invoice_line__isnull=True
+    ).order_by("created_at", "id")
 
 
 @transaction.atomic

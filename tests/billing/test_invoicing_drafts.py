@@ -8,6 +8,7 @@ import pytest
 from djmoney.money import Money
 
 from billing.invoicing import invoice_draft_for_period, invoice_issue
+from billing.loyalty import points_credits_open
 from billing.models import Invoice, InvoiceLine, PointsEntry
 from tests.billing.invoice_factories import OperatorProfileFactory
 from tests.billing.invoicing_helpers import charge_record
@@ -142,6 +143,7 @@ def test_open_points_credits_become_negative_lines_on_the_largest_vat_group():
     charge_record(customer, start="2026-07-04T08:00:00+00:00", parts=[(NINETEEN, "200.00")])
     [july] = invoice_draft_for_period(customer=customer, period_start=date(2026, 7, 1), period_end=date(2026, 8, 1))
     assert list(july.lines.filter(kind="points_credit").values_list("points_entry", flat=True)) == [too_big.pk]
+    assert not points_credits_open(customer=customer).exists()  # both taken by an invoice line
 
 
 def test_points_credits_alone_make_no_invoice():
