@@ -166,13 +166,16 @@ def commands_expire(*, older_than_s: int = 120) -> int:
 # --- local authorisation list -----------------------------------------------------------------------------
 def local_list_payload(*, charge_point: ChargePoint, full: bool) -> dict:
     """SendLocalList payload from our tokens: all of them (Full) or what changed since the last send."""
+    from billing.payments import prepaid_customers_short
     from customers.models import IdToken
     from stations.services.station_reports import token_decision
 
     now = timezone.now()
     wanted = {}
-    for token in IdToken.objects.select_related("customer").order_by("uid"):
-        info = token_decision(token, moment=now).as_ocpp16()
+    tokens = list(IdToken.objects.select_related("customer").order_by("uid"))
+    short = prepaid_customers_short(customer_ids={token.customer_id for token in tokens})
+    for token in tokens:
+        info = token_decision(token, moment=now, short_of_funds=token.customer_id in short).as_ocpp16()
         wanted[token.uid] = {"idTag": token.uid, "idTagInfo": {
             "status": info["status"], **({"expiryDate": info["expiry_date"]} if "expiry_date" in info else {}),
             **({"parentIdTag": info["parent_id_tag"]} if "parent_id_tag" in info else {}),

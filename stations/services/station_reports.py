@@ -18,7 +18,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from billing.payments import prepaid_allows_charging_by_id
+from billing.payments import prepaid_customers_short
 from customers.models import Customer, IdToken
 from stations.events import event_groups, publish_after_commit
 from stations.models import (
@@ -235,10 +235,11 @@ def token_read(cursor, id_tag: str) -> TokenState | None:
     return TokenState(pk, status, _aware(expires_at), group_id, customer_id, customer_status, bool(busy))
 
 
-def token_decision(token: IdToken | TokenState | None, *, moment: datetime,
-                   busy_elsewhere: bool = False) -> IdTagInfo:
+def token_decision(token: IdToken | TokenState | None, *, moment: datetime, busy_elsewhere: bool = False,
+                   short_of_funds: bool | None = None) -> IdTagInfo:
     """The idTagInfo for a token: its state, expiry, group, its customer's state and, for customers who pay in
-    advance, their balance decide."""
+    advance, their balance decide (`short_of_funds`, asked of billing when not given: a caller deciding for many
+    tokens asks once for all)."""
     if token is None:
         return IdTagInfo("Invalid")
     parent = token.group_id or None
@@ -250,7 +251,9 @@ def token_decision(token: IdToken | TokenState | None, *, moment: datetime,
         return IdTagInfo("Expired", token.expires_at, parent)
     if busy_elsewhere:
         return IdTagInfo("ConcurrentTx", token.expires_at, parent)
-    if not prepaid_allows_charging_by_id(customer_id=token.customer_id):
+    if short_of_funds is None:
+        short_of_funds = token.customer_id in prepaid_customers_short(customer_ids=[token.customer_id])
+    if short_of_funds:
         return IdTagInfo("Blocked", parent_id_tag=parent)  # prepaid balance below the minimum: top up first
     return IdTagInfo("Accepted", token.expires_at, parent)
 

@@ -3,11 +3,14 @@ refuses a prepaid customer whose balance is below the minimum."""
 # ruff: noqa: F811  (pytest fixtures imported from payments_helpers are parameters of the tests)
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from djmoney.money import Money
 
 from billing.invoicing import credit_note_issue
 from billing.models import Payment
 from billing.payments import payment_account_set_collection, prepaid_top_up
+from stations.commands import local_list_payload
 from stations.services.station_reports import id_tag_authorize
 from tests.billing.payments_helpers import (
     card_customer,
@@ -68,3 +71,24 @@ def test_authorize_blocks_a_prepaid_customer_below_the_minimum_until_topped_up(l
     assert (refused.status, accepted.status) == ("Blocked", "Accepted")
     other = IdTokenFactory()  # invoiced afterwards: no balance needed
     assert id_tag_authorize(charge_point_id=station.pk, id_tag=other.uid).status == "Accepted"
+
+
+def test_a_local_list_blocks_prepaid_customers_below_the_minimum_with_one_balance_query_for_all(
+        localstripe_server, settings):
+    settings.PREPAID_MINIMUM_BALANCE = "5.00"
+    topped_up, empty = card_customer(localstripe_server), card_customer(localstripe_server)
+    for customer in (topped_up, empty):
+        payment_account_set_collection(customer=customer, collection="prepaid")
+    prepaid_top_up(customer=topped_up, amount=Money("5.00", "EUR"))
+    station = ChargePointFactory()
+    tags = {IdTokenFactory(customer=topped_up).uid: "Accepted", IdTokenFactory(customer=empty).uid: "Blocked"}
+
+    with CaptureQueriesContext(connection) as few:
+        local_list_payload(charge_point=station, full=True)
+    tags |= {IdTokenFactory().uid: "Accepted" for _ in range(5)}
+    with CaptureQueriesContext(connection) as many:
+        payload = local_list_payload(charge_point=station, full=True)
+
+    statuses = {entry["idTag"]: entry["idTagInfo"]["status"] for entry in payload["localAuthorizationList"]}
+    assert statuses == tags
+    assert len(many) == len(few)
