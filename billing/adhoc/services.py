@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -22,6 +22,7 @@ from djmoney.money import Money
 from billing.models import AdHocSession, ChargeDetailRecord, Payment
 from billing.payments.collection import payment_record_result
 from billing.payments.providers import PaymentProvider, ProviderError, get_provider
+from billing.pricing import quantize_price
 from billing.tariffs import tariff_for_session
 from customers.models import Customer, IdToken
 from stations.commands import command_request
@@ -163,7 +164,7 @@ def adhoc_session_settle(*, cdr: ChargeDetailRecord, provider: PaymentProvider |
     adhoc = AdHocSession.objects.select_related("hold").filter(id_token_id=cdr.id_token_id).first()
     if adhoc is None or cdr.kind != ChargeDetailRecord.Kind.CHARGE or adhoc.state not in AdHocSession.OPEN:
         return adhoc
-    total = Decimal(cdr.total_cost_incl_vat).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    total = quantize_price(Decimal(cdr.total_cost_incl_vat), str(cdr.currency))
     if str(cdr.currency) != adhoc.currency:
         logger.error("Ad-hoc %s: priced in %s, held in %s; capturing the hold", adhoc.uuid, cdr.currency,
                      adhoc.currency)
