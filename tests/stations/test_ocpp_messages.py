@@ -276,8 +276,12 @@ async def test_every_frame_in_and_out_is_journaled_with_its_action(station):
 
 async def test_journal_keeps_the_other_stations_frames_when_a_station_was_deleted_meanwhile(station):
     onboarding = await in_db(ChargePointFactory, identity="CP-REFUSED-1")
-    journal.record(onboarding.pk, "in", raw='[2, "x-1", "Heartbeat", {}]')
-    await in_db(onboarding.delete)  # the operator refused it while its frames waited to be written
+    refused_pk = onboarding.pk
+    # The operator refused it while its frames waited to be written. Deleted first and then queued, so the
+    # frame surely meets a missing station: the other order races the writer's own flush (on PostgreSQL the
+    # frame could be written first, and then the delete, not the journal, fails).
+    await in_db(onboarding.delete)
+    journal.record(refused_pk, "in", raw='[2, "x-1", "Heartbeat", {}]')
     async with Station(station.identity) as cp:
         await cp.result("Heartbeat", {})
     await journal.flush()
