@@ -14,7 +14,7 @@ from ocpp.routing import create_route_map
 
 from stations import commands as command_services
 from stations.protocol.db import run_db
-from stations.protocol.frames import FrameError, parse_frame, plain_json, validate_payload
+from stations.protocol.frames import FrameError, parse_frame, plain_json, result_frame, validate_payload
 from stations.protocol.journal import journal, journal_row
 from stations.protocol.writer import group_writer
 from stations.services import batch_reports as batch
@@ -127,7 +127,7 @@ class StationSession:
                 raise FrameError(kind, f"{call.action} is not handled by this Central System.", call.unique_id)
             validate_payload(call, self.version)
             response = await handlers["_on_action"](self, **self.decode_request(call.payload))
-            return call.create_call_result(self.encode_response(response)).to_json(), True
+            return result_frame(call.unique_id, self.encode_response(response)), True
         except FrameError as error:
             error.unique_id = call.unique_id
             return error.as_call_error(self.version).to_json(), False

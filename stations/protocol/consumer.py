@@ -5,10 +5,13 @@ out, and delivery of operator commands from the channel layer. Everything else i
 import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 
 from channels.consumer import get_handler_name
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 
 from stations import commands as command_services
@@ -24,6 +27,7 @@ logger = logging.getLogger(__name__)
 HANDLERS = {cls.subprotocol: cls for cls in (ChargePointV16,)}
 
 CLOSE_PROTOCOL_ERROR = 1002
+CLOSE_INTERNAL_ERROR = 1011
 CLOSE_REPLACED = 4000  # application range: a newer connection of the same station took over
 
 
@@ -88,6 +92,47 @@ class OcppConsumer(AsyncWebsocketConsumer):
             await self.base_send({"type": "websocket.http.response.body", "body": b"Connection refused."})
         else:
             await self.close()  # servers without the extension answer 403
+
+    async def __call__(self, scope, receive, send):
+        """Read the websocket in this coroutine and the channel layer in one task of its own.
+
+        Channels' loop (`await_many_dispatch`) starts a new task and an `asyncio.wait` over both sources for
+        every frame, a large share of the server's CPU per message. Here a frame costs one `receive()`. Both
+        sources dispatch under one lock, so a command or a replacement is handled between two frames, never
+        while a frame is being answered (as in Channels' loop, which dispatches one message at a time).
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.channel_name = await self.channel_layer.new_channel()
+        self.base_send = send
+        self.dispatching = asyncio.Lock()
+        layer_messages = asyncio.create_task(self.receive_channel_layer())
+        try:
+            while True:
+                message = await receive()
+                async with self.dispatching:
+                    await self.dispatch(message)
+        except StopConsumer:
+            pass
+        finally:
+            layer_messages.cancel()
+            await asyncio.gather(layer_messages, return_exceptions=True)  # lets the layer drop its buffer
+
+    async def receive_channel_layer(self) -> None:
+        """Dispatch what the channel layer delivers to this connection until the consumer ends. If the layer
+        fails (e.g. Redis went away), the station is disconnected, so that it reconnects to a working server
+        and the usual disconnect bookkeeping runs, rather than staying connected without commands."""
+        try:
+            while True:
+                message = await self.channel_layer.receive(self.channel_name)
+                async with self.dispatching:
+                    await self.dispatch(message)
+        except Exception:
+            logger.exception("Channel-layer messages for %s failed; closing the connection", self.scope["path"])
+            # OSError, RuntimeError: the socket is already closed or closing, and its disconnect is on its way.
+            async with self.dispatching:
+                with contextlib.suppress(OSError, RuntimeError):
+                    await self.close(code=CLOSE_INTERNAL_ERROR)
 
     async def dispatch(self, message):
         # Channels closes stale Django connections before every message, a hop through its shared sync thread

@@ -60,6 +60,23 @@ def snake_case_keys(data):
     return data
 
 
+_PLAIN_VALUES = frozenset({str, int, type(None)})
+
+
+@functools.lru_cache(maxsize=1024)
+def _camel_key(key: str) -> str:
+    return next(iter(snake_to_camel_case({key: None})))  # a dozen str.replace calls per key in the library
+
+
+def camel_case_keys(data):
+    """snake_case -> camelCase keys, recursively, as the library's snake_to_camel_case does for answers."""
+    if isinstance(data, dict):
+        return {_camel_key(key): camel_case_keys(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [camel_case_keys(value) for value in data]
+    return data
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
@@ -72,7 +89,13 @@ class ChargePointV16(StationSession, LibraryChargePoint):
 
     # The library calls handlers with snake_case keyword arguments; responses go back as camelCase.
     def encode_response(self, response) -> dict:
-        return snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+        """The library's dataclass -> dict -> without Nones -> camelCase. An answer whose fields are all strings,
+        integers or None (MeterValues, StatusNotification, Heartbeat: most calls) skips the round trip, whose
+        copies and walks change nothing for such values."""
+        fields = [(name, getattr(response, name)) for name in response.__dataclass_fields__]
+        if all(type(value) in _PLAIN_VALUES for _, value in fields):
+            return {_camel_key(name): value for name, value in fields if value is not None}
+        return camel_case_keys(remove_nones(serialize_as_dict(response)))
 
     def decode_request(self, payload: dict) -> dict:
         return snake_case_keys(payload)
@@ -198,11 +221,13 @@ class ChargePointV16(StationSession, LibraryChargePoint):
         """
         samples = []
         for meter_value in meter_values:
+            moment = None  # parsed once for all its samples
             for sampled in meter_value["sampled_value"]:
                 if sampled.get("format") == "SignedData":
                     continue  # signed meter data is kept in the journal; it carries no plain number
                 try:
-                    moment = parse_timestamp(meter_value["timestamp"], self.current_unique_id)
+                    if moment is None:
+                        moment = parse_timestamp(meter_value["timestamp"], self.current_unique_id)
                     samples.append(reports.Sample.from_ocpp(moment, sampled, self.current_unique_id))
                 except FrameError as error:
                     if not skip_unreadable:

@@ -76,7 +76,7 @@ def _commit(items: list[WriteItem]) -> list[Publication]:
         journal = [row for item in items for row in item.journal]
         if journal:
             # Frames of a station deleted meanwhile (a refused onboarding) would fail the batch on their key.
-            live = set(ChargePoint.objects.filter(pk__in={row[0] for row in journal}).values_list("pk", flat=True))
+            live = _stations_existing({row[0] for row in journal})
             insert_rows(OcppMessage, JOURNAL_COLUMNS, [row for row in journal if row[0] in live])
         meters = [report for item in items for report in item.reports if isinstance(report, MeterReport)]
         insert_rows(MeterValue, METER_COLUMNS, [row for report in meters for row in report.rows])
@@ -86,8 +86,24 @@ def _commit(items: list[WriteItem]) -> list[Publication]:
         publications += [publication for report in statuses if (publication := _apply_status(report))]
         seen = {item.station_id for item in items if item.seen}
         if seen:
-            ChargePoint.objects.filter(pk__in=seen).update(last_seen_at=timezone.now())
+            _stations_seen(seen)
     return publications
+
+
+# The two per-batch statements on stations, written out: through the ORM, compiling them cost more CPU than the
+# rest of a batch's statements together.
+def _stations_existing(station_ids: set[int]) -> set[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id FROM {connection.ops.quote_name(ChargePoint._meta.db_table)} "
+                       f"WHERE id IN ({', '.join(['%s'] * len(station_ids))})", list(station_ids))
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _stations_seen(station_ids: set[int]) -> None:
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {connection.ops.quote_name(ChargePoint._meta.db_table)} SET last_seen_at = %s "
+                       f"WHERE id IN ({', '.join(['%s'] * len(station_ids))})", [now, *station_ids])
 
 
 def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:

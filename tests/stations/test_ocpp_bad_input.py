@@ -48,7 +48,10 @@ async def test_json_that_is_not_an_ocpp_array_is_a_formation_violation(station, 
     '[2, "id-7", 5, {}]',  # action not a string
     '[9, "id-7", "Heartbeat", {}]',  # unknown MessageTypeId
     '["2", "id-7", "Heartbeat", {}]',
-], ids=["no-payload", "array-payload", "numeric-action", "type-9", "type-as-string"])
+    '[[2], "id-7", "Heartbeat", {}]',  # unhashable: once an exception that ended the connection
+    '[{"2": 2}, "id-7", "Heartbeat", {}]',
+], ids=["no-payload", "array-payload", "numeric-action", "type-9", "type-as-string", "type-as-array",
+        "type-as-object"])
 async def test_array_without_the_elements_of_a_call_is_a_formation_violation_keeping_its_id(station, frame):
     async with Station(station.identity) as cp:
         await assert_call_error(cp, await cp.send_raw(frame), "FormationViolation", "id-7")

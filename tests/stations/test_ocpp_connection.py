@@ -4,6 +4,7 @@ stations, the connected state, and a reconnect that replaces the old socket."""
 from datetime import timedelta
 
 import pytest
+from channels.layers import get_channel_layer
 from django.contrib.auth.hashers import identify_hasher
 from django.utils import timezone
 
@@ -145,6 +146,18 @@ async def test_any_message_after_a_long_silence_updates_last_seen(station):
         # A fresh connection's first message always counts (the throttle starts at connect).
         await cp.result("StatusNotification", {"connectorId": 1, "status": "Available", "errorCode": "NoError"})
         assert (await in_db(reload, station)).last_seen_at > long_ago
+
+
+async def test_a_channel_layer_failure_closes_the_connection_and_marks_the_station_offline(station):
+    cp = Station(station.identity)
+    assert await cp.connect()
+    channel = (await in_db(reload, station)).connection_channel
+
+    await get_channel_layer().send(channel, {"type": "ocpp.no.such.message"})  # the consumer cannot handle it
+
+    assert await cp.closed_by_server() == 1011
+    await cp.close()
+    assert not (await in_db(reload, station)).is_connected
 
 
 # --- a second connection of the same station --------------------------------------------------------------
