@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
-from customers.models import Customer, CustomerGroup, IdToken, User
+from customers.models import AccountDeletionRequest, Customer, CustomerGroup, IdToken, User
 from evbackoffice.admin import ReadOnlyMixin
 
 
@@ -167,3 +167,31 @@ class CustomerGroupAdmin(admin.ModelAdmin):
     @admin.display(description=_("members"), ordering="member_count")
     def member_count(self, group: CustomerGroup) -> int:
         return group.member_count
+
+
+@admin.register(AccountDeletionRequest)
+class AccountDeletionRequestAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    """Customers' requests to close their account and erase their personal data (GDPR). Requests come from the
+    portal; the daily task erases an account once nothing is owed, and "waiting for" says what is still open
+    (an unpaid invoice, a prepaid balance staff must refund, ...). Invoices stay until the retention date."""
+
+    list_display = ("customer", "state", "requested_at", "requested_by", "checked_at", "erased_at",
+                    "retain_invoices_until")
+    list_select_related = ("customer", "requested_by")
+    list_filter = ("state",)
+    search_fields = ("customer__number", "customer__name")
+    date_hierarchy = "requested_at"
+    actions = ("erase_now",)
+
+    @admin.action(description=_("Erase now if nothing is owed any more"))
+    def erase_now(self, request, queryset) -> None:
+        from customers.privacy import account_deletion_process
+
+        pending = queryset.filter(state=AccountDeletionRequest.State.REQUESTED).order_by("pk")
+        erased = sum(account_deletion_process(deletion=deletion) for deletion in pending)
+        self.message_user(
+            request,
+            ngettext("%(count)d account erased; the others still wait (see the list).",
+                     "%(count)d accounts erased; the others still wait (see the list).", erased)
+            % {"count": erased},
+        )

@@ -198,3 +198,114 @@ class CustomerGroup(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class CardStock(models.Model):
+    """A physical RFID card the operator has produced but not yet handed to a customer.
+
+    The card carries its printed number and a short activation code (printed on the card carrier, not on the
+    card). A driver links the card in the portal with both; only then does it become an IdToken of their
+    account. The code is stored hashed, like a password, so a leaked database does not let anyone claim cards.
+    """
+
+    uid = models.CharField(_("UID"), max_length=36, unique=True)
+    type = models.CharField(max_length=16, choices=IdToken.Type.choices, default=IdToken.Type.ISO14443)
+    visual_number = models.CharField(_("printed number"), max_length=64, unique=True)
+    activation_code_hash = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    linked_token = models.OneToOneField(
+        IdToken, null=True, blank=True, on_delete=models.SET_NULL, related_name="stock_card"
+    )
+    linked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("card in stock")
+        verbose_name_plural = _("cards in stock")
+        ordering = ["visual_number"]
+
+    def __str__(self) -> str:
+        return self.visual_number
+
+
+class CardOrder(models.Model):
+    """A driver's request for a new RFID card, sent to the delivery address; staff fulfil it in the admin."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        SENT = "sent", _("Sent")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="card_orders")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="card_orders"
+    )
+    recipient = models.CharField(max_length=200)
+    address_line1 = models.CharField(_("address"), max_length=200)
+    address_line2 = models.CharField(_("address (cont.)"), max_length=200, blank=True)
+    postal_code = models.CharField(max_length=16)
+    city = models.CharField(max_length=100)
+    country = CountryField()
+    state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
+    card = models.OneToOneField(
+        CardStock, null=True, blank=True, on_delete=models.PROTECT, related_name="order",
+        help_text=_("The card sent for this order."),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["requested", "sent", "cancelled"]), name="cardorder_state_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} ({self.get_state_display()})"
+
+
+class AccountDeletionRequest(models.Model):
+    """A customer's request to close their account and erase their personal data (GDPR Art. 17).
+
+    Requesting closes the account for charging at once; the personal data is erased later, as soon as nothing
+    is owed either way (see customers/privacy.py). Issued invoices are kept for the legal retention period
+    (`retain_invoices_until`), since the law requires it.
+    """
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Requested (waiting until nothing is owed)")
+        ERASED = "erased", _("Personal data erased")
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="deletion_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    checked_at = models.DateTimeField(null=True, blank=True, help_text=_("Last time erasure was attempted."))
+    waiting_for = models.TextField(blank=True, help_text=_("What still keeps the data from being erased."))
+    erased_at = models.DateTimeField(null=True, blank=True)
+    retain_invoices_until = models.DateField(
+        null=True, blank=True, help_text=_("Issued invoices must be kept until this day (legal retention)."),
+    )
+
+    class Meta:
+        verbose_name = _("account deletion request")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(state__in=["requested", "erased"]), name="accountdeletionrequest_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="requested", erased_at__isnull=True) | Q(state="erased", erased_at__isnull=False),
+                name="accountdeletionrequest_erased_has_time",
+            ),
+            # One request in progress per customer; asking twice finds the first.
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(state="requested"), name="accountdeletionrequest_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer} ({self.get_state_display()})"

@@ -27,4 +27,8 @@ app.conf.beat_schedule = {
     # Failed invoice collections due for their next attempt, and payments whose answer was lost (idempotent).
     "billing.adhoc_expire_holds": {"task": "billing.adhoc_expire_holds", "schedule": 300.0},
     "billing.retry_failed_collections": {"task": "billing.retry_failed_collections", "schedule": crontab(minute=41)},
+    # Closed accounts that owe nothing any more have their personal data erased (GDPR; idempotent).
+    "customers.erase_closed_accounts": {
+        "task": "customers.erase_closed_accounts", "schedule": crontab(hour=4, minute=13),
+    },
 }

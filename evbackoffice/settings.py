@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "djmoney",
     "django_countries",
     "channels",
+    "allauth",
+    "allauth.account",
+    "axes",
     "customers",
     "stations",
     "billing",
@@ -57,6 +60,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "evbackoffice.urls"
@@ -100,6 +106,13 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "stations.hashers.StationPasswordHasher",  # station credentials only (see stations/hashers.py)
+]
+# django-axes first: it counts failed logins (portal and admin alike) and refuses a locked-out login before
+# any password is checked; then Django's own backend (staff, admin) and allauth's (drivers sign in by e-mail).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -306,11 +319,67 @@ if not DEBUG:
     X_FRAME_OPTIONS = "DENY"
     SILENCED_SYSTEM_CHECKS = env.list("SILENCED_SYSTEM_CHECKS", default=[])
 
+# Embedded default: every e-mail (sign-up verification, password reset, receipts) is written as a file into
+# var/mail/ so that `make run` users can open it; production sends by SMTP (EMAIL_URL or the EMAIL_* variables).
 EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    default="django.core.mail.backends." + ("console.EmailBackend" if DEBUG else "smtp.EmailBackend"),
+    default="django.core.mail.backends." + ("filebased.EmailBackend" if DEBUG else "smtp.EmailBackend"),
 )
+EMAIL_FILE_PATH = env.path("EMAIL_FILE_PATH", default=VAR_DIR / "mail")
 EMAIL_URL = env.str("EMAIL_URL", default="")
 if EMAIL_URL:
     globals().update(env.email_url("EMAIL_URL"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="evbackoffice <noreply@localhost>")
+
+# --- Driver portal: accounts (django-allauth) and login throttling (django-axes) -------------------------------
+# Drivers sign up and sign in with their e-mail address, which they must verify before they can sign in.
+# Staff keep their usernames for the admin. The portal lives under /portal/, allauth's pages under /accounts/.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "portal:home"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = env.str("ACCOUNT_EMAIL_SUBJECT_PREFIX", default="[evbackoffice] ")
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "http" if DEBUG else "https"
+# A driver who closes the browser stays signed in for two weeks.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=14 * 24 * 3600)
+
+# After AXES_FAILURE_LIMIT failed logins for one account from one address, that pair is locked out for
+# AXES_COOLOFF_HOURS; a success resets the count. Behind a proxy, AXES_IPWARE_META_PRECEDENCE_ORDER tells axes
+# which header carries the client address.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# allauth authenticates with `email=`, the admin with `username=`: one callable names the account either way
+# (lower-cased, so that "Anna@Example.com" and "anna@example.com" share one counter).
+AXES_USERNAME_CALLABLE = "customers.auth.axes_username"
+# The lockout answer: a portal page saying when to try again (HTTP 429), not a bare text.
+AXES_LOCKOUT_TEMPLATE = "portal/account/lockout.html"
+# django-axes alone throttles password logins (per account and address, reset by a success). allauth's own
+# counter would answer the attempt after the limit with a form error before axes sees it, and keep counting
+# after a success; its other rate limits (sign-up, password reset mails, ...) stay on.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+
+# Invoices are kept this many years after the end of the year they were issued in (German HGB §257, AO §147:
+# ten years for accounting vouchers). An erased account's invoices stay until then; see customers/privacy.py.
+BILLING_RETENTION_YEARS = env.int("BILLING_RETENTION_YEARS", default=10)
+
+# A remote start the station accepted becomes "not plugged in" when no session starts within this time (most
+# stations' own ConnectionTimeOut is 60-180 s).
+PORTAL_REMOTE_START_TIMEOUT_S = env.int("PORTAL_REMOTE_START_TIMEOUT_S", default=180)
+
+# Stripe.js is loaded from Stripe (PCI: card fields must come from Stripe itself); tests point it at
+# localstripe's copy.
+STRIPE_JS_URL = env.str("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+
+# Find a charger: map tiles from a configurable tile server (OpenStreetMap's by default; operators with traffic
+# should use their own or a commercial one). When tiles cannot load, the list view still works.
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION", default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+)

@@ -9,7 +9,10 @@ from django.views.decorators.http import require_GET
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin:index")
+    """Staff land in the admin, drivers on their portal overview, visitors on the charger map."""
+    if not request.user.is_authenticated:
+        return redirect("portal:chargers")
+    return redirect("admin:index" if request.user.is_staff else "portal:home")
 
 
 @never_cache

@@ -72,6 +72,7 @@ def serve_asgi(**config):
 
     import uvicorn
     from channels.layers import channel_layers
+    from django.db import connections
 
     from evbackoffice.asgi import application
 
@@ -81,21 +82,30 @@ def serve_asgi(**config):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
+    # Each request runs in a thread of its own context (asgiref's ThreadSensitiveContext) that ends with the
+    # request; a connection kept for reuse (CONN_MAX_AGE) would outlive its thread, unreachable, and keep
+    # PostgreSQL from dropping the test database at the end of the session. While serving, none is kept.
+    kept_for_s = {alias: connections.settings[alias].get("CONN_MAX_AGE", 0) for alias in connections}
+    for alias in connections:
+        connections.settings[alias]["CONN_MAX_AGE"] = 0
     options = {"lifespan": "off", "log_level": "warning", "ws_ping_interval": None, **config}
     server = uvicorn.Server(uvicorn.Config(application, host="127.0.0.1", port=port, **options))
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the ASGI server did not start")
-        time.sleep(0.02)
     try:
+        thread.start()
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the ASGI server did not start")
+            time.sleep(0.02)
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        thread.join(timeout=30)
+        if thread.is_alive():
+            thread.join(timeout=30)
         close_background_connections()
+        for alias, seconds in kept_for_s.items():
+            connections.settings[alias]["CONN_MAX_AGE"] = seconds
 
 
 @pytest.fixture

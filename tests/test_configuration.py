@@ -141,3 +141,12 @@ def test_health_probe_reports_the_database(client):
 
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": connection.vendor}
+
+
+def test_error_pages_are_styled_and_lead_back_without_a_500(client, settings, db):
+    settings.DEBUG = False
+    missing = client.get("/portal/no-such-page/")
+
+    assert missing.status_code == 404
+    page = missing.content.decode()
+    assert "Page not found" in page and 'href="/"' in page and "portal.css" in page

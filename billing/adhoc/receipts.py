@@ -14,7 +14,8 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext
 
 from billing.models import AdHocSession, NumberSeries, OperatorProfile
 
@@ -87,22 +88,56 @@ def receipt_send_later(adhoc_id: int) -> None:
     adhoc_send_receipt.delay(adhoc_id)
 
 
+def receipt_language(language: str | None) -> str:
+    """One of LANGUAGES ("de-at" -> "de"), else the default: what the receipt of a session is written in."""
+    codes = {code for code, _ in settings.LANGUAGES}
+    language = (language or "").lower()
+    if language in codes:
+        return language
+    return language[:2] if language[:2] in codes else settings.LANGUAGE_CODE
+
+
 def receipt_pdf(adhoc: AdHocSession) -> bytes:
+    """The receipt in the language of the page the guest paid on, whoever downloads or mails it."""
     from billing.invoicing.pdf import html_to_pdf
 
-    return html_to_pdf(render_to_string(TEMPLATE, receipt_context(adhoc)))
+    with translation.override(receipt_language(adhoc.language)):
+        html = render_to_string(TEMPLATE, receipt_context(adhoc))
+    return html_to_pdf(html)
+
+
+def _amount(value) -> str:
+    """Rounded to cents first (number_format would cut), then in the active language's format."""
+    return formats.number_format(Decimal(f"{Decimal(str(value)):.2f}"), decimal_pos=2)
+
+
+#: How the receipt prints a moment and a time of day, per language (Django date format syntax); English keeps
+#: ISO dates, German the usual 23.11.2026 14:05.
+MOMENT_FORMATS = {"de": ("d.m.Y H:i", "H:i")}
+DEFAULT_MOMENT_FORMATS = ("Y-m-d H:i", "H:i")
+
+
+def _moment(value: str, *, time_only: bool = False) -> str:
+    """A frozen local time as printed in the active language (the `date` filter would convert its zone)."""
+    with_date, time = MOMENT_FORMATS.get(translation.get_language() or "", DEFAULT_MOMENT_FORMATS)
+    return formats.date_format(datetime.fromisoformat(value), time if time_only else with_date)
 
 
 def receipt_context(adhoc: AdHocSession) -> dict:
-    """Dates as printed strings in the zones frozen in the snapshot (the `date` filter would convert them)."""
+    """Dates and amounts as printed strings in the active language (callers override it with the receipt's),
+    dates in the zones frozen in the snapshot."""
     snap = adhoc.receipt_snapshot
-    vat_lines = [{"rate": f"{Decimal(str(line['rate'])).normalize():f} %" if line["rate"] is not None else "exempt",
-                  "vat": f"{Decimal(str(line['vat'])):.2f}", "incl_vat": f"{Decimal(str(line['incl_vat'])):.2f}"}
+    vat_lines = [{"rate": f"{formats.number_format(Decimal(str(line['rate'])).normalize())} %"
+                          if line["rate"] is not None else gettext("exempt"),
+                  "vat": _amount(line["vat"]), "incl_vat": _amount(line["incl_vat"])}
                  for line in snap.get("vat", [])]
-    return {"number": adhoc.receipt_number, "s": snap, "vat_lines": vat_lines,
-            "issued": f"{datetime.fromisoformat(snap['issued_at']):%Y-%m-%d %H:%M}",
-            "start": f"{datetime.fromisoformat(snap['start']):%Y-%m-%d %H:%M}",
-            "end": f"{datetime.fromisoformat(snap['end']):%H:%M}",
+    amounts = {name: _amount(snap[name]) for name in ("total_incl_vat", "total_excl_vat", "paid", "shortfall")
+               if snap.get(name) not in (None, "", "None")}
+    return {"number": adhoc.receipt_number, "s": snap, "vat_lines": vat_lines, "amounts": amounts,
+            "energy_kwh": formats.number_format(Decimal(f"{Decimal(str(snap['energy_kwh'])):.3f}"), decimal_pos=3),
+            "issued": _moment(snap["issued_at"]),
+            "start": _moment(snap["start"]),
+            "end": _moment(snap["end"], time_only=True),
             "shortfall": Decimal(snap["shortfall"]) > 0}
 
 
@@ -110,11 +145,10 @@ def receipt_send(*, adhoc: AdHocSession) -> bool:
     """E-mail the receipt PDF once (receipt_sent_at marks it); False when there is nothing (more) to send."""
     if not (adhoc.email and adhoc.receipt_number) or adhoc.receipt_sent_at:
         return False
-    message = EmailMessage(
-        subject=f"Your charging receipt {adhoc.receipt_number}",
-        body=render_to_string("billing/adhoc/receipt_email.txt", receipt_context(adhoc)),
-        from_email=settings.DEFAULT_FROM_EMAIL, to=[adhoc.email],
-    )
+    with translation.override(receipt_language(adhoc.language)):
+        subject = gettext("Your charging receipt %(number)s") % {"number": adhoc.receipt_number}
+        body = render_to_string("billing/adhoc/receipt_email.txt", receipt_context(adhoc))
+    message = EmailMessage(subject=subject, body=body, from_email=settings.DEFAULT_FROM_EMAIL, to=[adhoc.email])
     message.attach(f"{adhoc.receipt_number}.pdf", receipt_pdf(adhoc), "application/pdf")
     message.send()
     AdHocSession.objects.filter(pk=adhoc.pk).update(receipt_sent_at=timezone.now())

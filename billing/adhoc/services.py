@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from djmoney.money import Money
 
 from billing.models import AdHocSession, ChargeDetailRecord, Payment
@@ -28,7 +29,7 @@ from customers.models import Customer, IdToken
 from stations.commands import command_request
 from stations.models import ChargingSession, ConnectorStatus, Evse, StationCommand
 
-from .receipts import receipt_issue
+from .receipts import receipt_issue, receipt_language
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,8 @@ FAILED_COMMANDS = {StationCommand.State.REJECTED, StationCommand.State.FAILED, S
 
 
 class AdHocError(Exception):
-    """A guest's request that cannot be served (EVSE unavailable, no price, wrong state): a 4xx, never a 500."""
+    """A guest's request that cannot be served (EVSE unavailable, no price, wrong state): a 4xx, never a 500.
+    `message` is English, marked with gettext_noop: the view translates it into the page's language."""
 
     def __init__(self, message: str, *, status: int = 409):
         super().__init__(message)
@@ -71,12 +73,12 @@ def adhoc_guest_customer() -> Customer:
     return customer
 
 
-def adhoc_session_start(*, evse: Evse, payment_method_id: str, email: str = "",
+def adhoc_session_start(*, evse: Evse, payment_method_id: str, email: str = "", language: str = "",
                         provider: PaymentProvider | None = None) -> tuple[AdHocSession, str]:
     """Authorise the hold on the card the browser tokenised (Stripe.js PaymentMethod) and, when authorised,
     remote-start the EVSE. Returns the session and, when the card needs 3-D Secure, the intent's client secret
-    for Stripe.js (then the page calls `adhoc_session_confirm`)."""
-    adhoc = _adhoc_create(evse=evse, email=email)
+    for Stripe.js (then the page calls `adhoc_session_confirm`). `language` is the page's: the receipt's."""
+    adhoc = _adhoc_create(evse=evse, email=email, language=language)
     provider = provider or get_provider(adhoc.hold.provider)
     try:
         result = provider.authorize_hold(
@@ -92,17 +94,17 @@ def adhoc_session_start(*, evse: Evse, payment_method_id: str, email: str = "",
     return adhoc, result.client_secret if adhoc.hold.state == Payment.State.REQUIRES_ACTION else ""
 
 
-def _adhoc_create(*, evse: Evse, email: str) -> AdHocSession:
+def _adhoc_create(*, evse: Evse, email: str, language: str = "") -> AdHocSession:
     with transaction.atomic():
         evse = Evse.objects.select_related("charge_point").get(pk=evse.pk)
         connector = evse.connectors.order_by("ocpp_connector_id").first()
         if connector is None or connector.status not in STARTABLE_STATUSES or not evse.charge_point.is_connected:
-            raise AdHocError("This charging point is not available right now.")
+            raise AdHocError(gettext_noop("This charging point is not available right now."))
         if AdHocSession.objects.filter(evse=evse, state__in=[State.AUTHORIZED, State.CHARGING]).exists():
-            raise AdHocError("This charging point is in use.")
+            raise AdHocError(gettext_noop("This charging point is in use."))
         tariff = tariff_for_session(connector=connector, customer=None, at=timezone.now())
         if tariff is None:
-            raise AdHocError("This charging point has no public price, so it cannot be paid by card.")
+            raise AdHocError(gettext_noop("This charging point has no public price, so it cannot be paid by card."))
         guest = adhoc_guest_customer()
         hold = adhoc_hold_amount(str(tariff.currency))
         # OCPP 1.6 idTags are at most 20 characters; the random part makes the token unguessable.
@@ -110,6 +112,7 @@ def _adhoc_create(*, evse: Evse, email: str) -> AdHocSession:
                                        customer=guest, label="Ad-hoc (card)",
                                        expires_at=timezone.now() + timedelta(days=2))
         adhoc = AdHocSession.objects.create(evse=evse, connector=connector, id_token=token, email=email,
+                                            language=receipt_language(language),
                                             currency=str(tariff.currency), hold_amount=hold.amount)
         adhoc.hold = Payment.objects.create(purpose=Payment.Purpose.HOLD, customer=guest, amount=hold,
                                             idempotency_key=f"evb-adhoc-{adhoc.uuid}")
@@ -142,11 +145,12 @@ def _after_hold_answer(adhoc: AdHocSession) -> AdHocSession:
             )
         elif adhoc.hold.state in (Payment.State.FAILED, Payment.State.CANCELED):
             adhoc.state = State.FAILED
-            adhoc.failure = adhoc.hold.failure_message or adhoc.hold.failure_code or "The card was refused."
+            refused = gettext_noop("The card was refused.")
+            adhoc.failure = adhoc.hold.failure_message or adhoc.hold.failure_code or refused
             _token_retire(adhoc)
         adhoc.save()
     if adhoc.start_command is not None and adhoc.start_command.state == StationCommand.State.OFFLINE:
-        return adhoc_session_cancel(adhoc=adhoc, reason="The station is offline.")
+        return adhoc_session_cancel(adhoc=adhoc, reason=gettext_noop("The station is offline."))
     return adhoc
 
 
@@ -228,7 +232,8 @@ def adhoc_sessions_expire(*, now=None) -> int:
     for adhoc in stale.select_related("start_command").order_by("pk"):
         refused = adhoc.start_command is not None and adhoc.start_command.state in FAILED_COMMANDS
         if adhoc.created_at < cutoff or refused:
-            reason = "The station refused to start." if refused else "Charging did not start in time."
+            reason = (gettext_noop("The station refused to start.") if refused
+                      else gettext_noop("Charging did not start in time."))
             if adhoc_session_cancel(adhoc=adhoc, reason=reason).state == State.CANCELED:
                 canceled += 1
     return canceled

@@ -28,6 +28,7 @@ from billing.loyalty import (
 )
 from billing.models import ChargeDetailRecord, Tariff
 from billing.pricing import PricedSession, PricingError, SessionFacts, SessionFactsError, quantize_price
+from billing.pricing.explain import describe_periods_incl_vat, total_incl_vat, vat_rates
 from billing.tariffs import tariff_for_session, tariff_to_pricing
 from stations.models import ChargingSession
 
@@ -158,6 +159,7 @@ def cdr_record(*, session: ChargingSession, rating: Rating, replaces: ChargeDeta
         total_cost_excl_vat=totals.total.excl_vat, total_cost_incl_vat=totals.total.incl_vat,
         cost_breakdown=cost_breakdown(priced), vat_breakdown=vat_breakdown(totals.vat_lines),
         discounts=[discount.to_json() for discount in rating.discounts], explanation=explanation(rating),
+        driver_explanation=driver_explanation(rating),
     )
 
 
@@ -182,6 +184,21 @@ def explanation(rating: Rating) -> list[str]:
         )
     total = rating.totals.total
     lines.append(f"To pay: {total.excl_vat} {currency} excl. VAT, {total.incl_vat} {currency} incl. VAT")
+    return lines
+
+
+def driver_explanation(rating: Rating) -> list[str]:
+    """What the driver reads (the portal): the engine's lines incl. VAT, then each discount incl. VAT and what
+    is left to pay. Amounts incl. VAT only, as drivers are quoted them; the VAT rate once, in the last line."""
+    priced = rating.priced
+    if not rating.discounts:
+        return list(priced.explanation_incl_vat)
+    currency = priced.currency
+    lines = describe_periods_incl_vat(priced)
+    lines.append(f"Price: {quantize_price(rating.totals.tariff_total.incl_vat, currency)} {currency}")
+    lines += [f"{discount.label}: -{quantize_price(discount.incl_vat, currency)} {currency}"
+              for discount in rating.discounts]
+    lines.append(total_incl_vat("To pay", rating.totals.total, vat_rates(priced), currency))
     return lines
 
 

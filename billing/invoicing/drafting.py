@@ -15,9 +15,12 @@ from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
+from django.utils import formats, translation
+from django.utils.translation import gettext
 
 from billing.loyalty import membership_fee, points_credits_open
 from billing.models import ChargeDetailRecord, Invoice, InvoiceLine, Membership, OperatorProfile, PointsEntry
@@ -55,13 +58,25 @@ def invoice_draft_for_period(*, customer: Customer, period_start: date, period_e
         }
         operator_country = OperatorProfile.objects.values_list("country", flat=True).first()
         treatment = vat_treatment(customer=customer, operator_country=operator_country)
-        lines = _lines_by_currency(customer, period_start, period_end, treatment)
-        invoices = list(existing.values())
-        for currency, currency_lines in sorted(lines.items()):
-            if currency not in existing:
-                currency_lines += _points_credit_lines(customer, currency, currency_lines)
-                invoices.append(_draft_create(customer, currency, period_start, period_end, currency_lines))
+        # Line descriptions are written in the customer's language: they are stored and printed as they are.
+        with translation.override(line_language(customer)):
+            lines = _lines_by_currency(customer, period_start, period_end, treatment)
+            invoices = list(existing.values())
+            for currency, currency_lines in sorted(lines.items()):
+                if currency not in existing:
+                    currency_lines += _points_credit_lines(customer, currency, currency_lines)
+                    invoices.append(_draft_create(customer, currency, period_start, period_end, currency_lines))
     return sorted(invoices, key=lambda invoice: str(invoice.currency))
+
+
+def line_language(customer: Customer) -> str:
+    codes = {code for code, _ in settings.LANGUAGES}
+    return customer.language if customer.language in codes else settings.LANGUAGE_CODE
+
+
+def _day(value: date) -> str:
+    """A date in a line's description: ISO in English, 01.06.2026 in German."""
+    return formats.date_format(value, "d.m.Y") if translation.get_language() == "de" else f"{value:%Y-%m-%d}"
 
 
 def invoice_totals_fill(invoice: Invoice, lines) -> Invoice:
@@ -144,7 +159,8 @@ def cdr_lines(cdr: ChargeDetailRecord, treatment: VatTreatment, *, driver: str =
         category, vat_rate = treatment.classify(rate)
         net = Decimal(part["excl_vat"])
         discount = sign * discounts.get(rate, Decimal(0))
-        suffix = f" (VAT {rate.normalize():f} %)" if len(breakdown) > 1 and rate is not None else ""
+        suffix = (gettext(" (VAT %(rate)s %%)") % {"rate": formats.number_format(rate.normalize())}
+                  if len(breakdown) > 1 and rate is not None else "")
         lines.append(InvoiceLine(
             kind=Line.CHARGING, description=(description + suffix)[:DESCRIPTION_LENGTH], cdr=cdr,
             service_start=cdr.start_date_time, service_end=cdr.end_date_time, energy_wh=cdr.total_energy_wh,
@@ -178,10 +194,11 @@ def _cdr_description(cdr: ChargeDetailRecord) -> str:
     # The date, energy and duration have columns of their own; the description says when in the day and where,
     # short enough for one line, so a month of sessions stays a page or two.
     started = cdr.start_date_time.astimezone(billing_zone())
-    text = f"Charging from {started:%H:%M}, {where}"
+    text = gettext("Charging from %(time)s, %(where)s") % {"time": f"{started:%H:%M}", "where": where}
     if cdr.kind == ChargeDetailRecord.Kind.CREDIT:
         credited = cdr.credited_record.ocpi_id if cdr.credited_record else ""
-        text = f"Credit for {credited}: {text}" + (f" ({cdr.reason})" if cdr.reason else "")
+        text = gettext("Credit for %(record)s: %(text)s") % {"record": credited, "text": text} + (
+            f" ({cdr.reason})" if cdr.reason else "")
     return text
 
 
@@ -198,7 +215,8 @@ def _membership_fee_line(membership, period_start, period_end, treatment) -> Inv
     last_day = end - timedelta(days=1)
     return InvoiceLine(
         kind=Line.MEMBERSHIP_FEE, membership=membership, service_start=day_start(start), service_end=day_start(end),
-        description=f"Membership {membership.plan.name}, {start:%Y-%m-%d} to {last_day:%Y-%m-%d}"[:DESCRIPTION_LENGTH],
+        description=(gettext("Membership %(plan)s, %(start)s to %(end)s") % {
+            "plan": membership.plan.name, "start": _day(start), "end": _day(last_day)})[:DESCRIPTION_LENGTH],
         quantity=Decimal(1), unit="period", unit_price_excl_vat=fee.amount, net_amount=fee.amount,
         vat_category=category, vat_rate=rate,
     )
@@ -227,6 +245,7 @@ def _points_credit_lines(customer, currency: str, lines: list[InvoiceLine]) -> l
 def _points_line(entry: PointsEntry, amount: Decimal, category: str, rate: Decimal) -> InvoiceLine:
     return InvoiceLine(
         kind=Line.POINTS_CREDIT, points_entry=entry, quantity=Decimal(1), unit="credit",
-        description=f"Loyalty points credit: {-entry.points} points redeemed on {entry.created_at:%Y-%m-%d}",
+        description=gettext("Loyalty points credit: %(points)s points redeemed on %(date)s") % {
+            "points": -entry.points, "date": _day(entry.created_at.date())},
         unit_price_excl_vat=-amount, net_amount=-amount, vat_category=category, vat_rate=rate,
     )

@@ -17,6 +17,8 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from django.conf import settings
+from django.utils.translation import get_language, gettext, gettext_noop
 from lxml import etree
 
 from billing.models import Invoice, InvoiceLine
@@ -32,6 +34,23 @@ CENT = Decimal("0.01")
 #: UN/ECE Recommendation 20 codes of our line units; anything else is "one" (C62).
 UNIT_CODES = {"kWh": "KWH", "kwh": "KWH", "month": "MON", "hour": "HUR", "minute": "MIN", "day": "DAY"}
 PAYMENT_MEANS_CREDIT_TRANSFER = "58"  # SEPA credit transfer (UNTDID 4461)
+#: The legal mentions billing.invoicing.vat stores in English (the reverse charge one and the default exemption
+#: mention), marked here so that the catalogue translates them: documents print them in their language (the
+#: caller activates it, see pdf.invoice_language). An operator's own exemption text prints as configured.
+LEGAL_MENTIONS = (
+    gettext_noop("Reverse charge: VAT to be accounted for by the recipient (Article 196, Directive 2006/112/EC)."),
+    gettext_noop("Exempt from VAT"),
+)
+#: The document language as Factur-X metadata (xml:lang of the XMP), per interface language.
+PDF_LANGUAGES = {"en": "en-GB", "de": "de-DE"}
+
+
+def document_note(text: str) -> str:
+    """A note of the invoice as printed in the active language: a known legal mention (vat.all_mentions)
+    translated, anything else (staff's own notes) as written."""
+    from .vat import all_mentions
+
+    return gettext(text) if text in all_mentions() or text in LEGAL_MENTIONS else text
 
 
 def _el(parent, tag: str, text=None, **attributes):
@@ -104,7 +123,8 @@ def _line(parent, line: InvoiceLine, net: Decimal, sign: int) -> None:
     document = _el(item, "ram:AssociatedDocumentLineDocument")
     _el(document, "ram:LineID", line.position)
     if line.driver_label:  # BT-127, a fleet's line: who charged
-        _el(_el(document, "ram:IncludedNote"), "ram:Content", f"Driver: {line.driver_label}")
+        note = gettext("Driver: %(driver)s") % {"driver": line.driver_label}
+        _el(_el(document, "ram:IncludedNote"), "ram:Content", note)
     _el(_el(item, "ram:SpecifiedTradeProduct"), "ram:Name", line.description)
     agreement = _el(item, "ram:SpecifiedLineTradeAgreement")
     _el(_el(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", plain(price))
@@ -119,7 +139,7 @@ def _line(parent, line: InvoiceLine, net: Decimal, sign: int) -> None:
         allowance = _el(settlement, "ram:SpecifiedTradeAllowanceCharge")
         _el(_el(allowance, "ram:ChargeIndicator"), "udt:Indicator", "false")
         _el(allowance, "ram:ActualAmount", amount(discount))
-        _el(allowance, "ram:Reason", "Discount")
+        _el(allowance, "ram:Reason", gettext("Discount"))
     _el(_el(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"), "ram:LineTotalAmount", amount(net))
 
 
@@ -128,7 +148,7 @@ def _vat_group(parent, group: dict, sign: int) -> None:
     _el(tax, "ram:CalculatedAmount", amount(sign * Decimal(group["vat"])))
     _el(tax, "ram:TypeCode", "VAT")
     if group.get("mention") and group["category"] != "S":
-        _el(tax, "ram:ExemptionReason", group["mention"])
+        _el(tax, "ram:ExemptionReason", document_note(group["mention"]))
     _el(tax, "ram:BasisAmount", amount(sign * Decimal(group.get("excl_vat", group.get("taxable", 0)))))
     _el(tax, "ram:CategoryCode", group["category"])
     if group.get("reason_code"):
@@ -184,7 +204,7 @@ def invoice_cii_xml(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None
     _date(document, "ram:IssueDateTime", invoice.issue_date)
     for text in [invoice.reason, *invoice.notes.splitlines()]:
         if text.strip():
-            _el(_el(document, "ram:IncludedNote"), "ram:Content", text.strip())
+            _el(_el(document, "ram:IncludedNote"), "ram:Content", document_note(text.strip()))
     transaction = _el(root, "rsm:SupplyChainTradeTransaction")
     nets = rounded_line_nets(lines, sign)
     for line in lines:
@@ -205,10 +225,13 @@ def facturx_pdf(pdf: bytes, xml: bytes, invoice: Invoice) -> bytes:
     from facturx import generate_from_binary
 
     supplier = invoice.supplier.get("legal_name") or invoice.supplier.get("name") or ""
-    title = f"{'Credit note' if invoice.kind == Invoice.Kind.CREDIT_NOTE else 'Invoice'} {invoice.number}"
-    metadata = {"author": supplier, "keywords": "Factur-X, EN 16931", "title": title,
-                "subject": f"{title} dated {invoice.issue_date:%Y-%m-%d} issued by {supplier}"}  # fmt: skip
+    kind = gettext("Credit note") if invoice.kind == Invoice.Kind.CREDIT_NOTE else gettext("Invoice")
+    title = f"{kind} {invoice.number}"
+    subject = gettext("%(title)s dated %(date)s issued by %(supplier)s") % {
+        "title": title, "date": f"{invoice.issue_date:%Y-%m-%d}", "supplier": supplier}
+    metadata = {"author": supplier, "keywords": "Factur-X, EN 16931", "title": title, "subject": subject}
+    language = (get_language() or settings.LANGUAGE_CODE)[:2]
     return generate_from_binary(
         pdf, xml, flavor="factur-x", level="en16931", check_xsd=True, check_schematron=False,
-        pdf_metadata=metadata, lang="en-GB",
+        pdf_metadata=metadata, lang=PDF_LANGUAGES.get(language, "en-GB"),
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import atexit
 import functools
 import io
+import re
 from collections.abc import Iterable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,43 +23,83 @@ from xml.etree import ElementTree
 
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext, gettext_lazy, ngettext, pgettext_lazy
 from django_countries import countries
 
 from billing.models import ChargeDetailRecord, Invoice, InvoiceLine
 
-from .facturx import facturx_pdf, invoice_cii_xml, rounded_line_nets
+from .facturx import document_note, facturx_pdf, invoice_cii_xml, rounded_line_nets
 
 TEMPLATE = "billing/invoice.html"
 STYLESHEET = Path(settings.BASE_DIR) / "static" / "billing" / "invoice.css"
 LOGO = Path(settings.BASE_DIR) / "static" / "evbackoffice" / "logo.svg"
-CATEGORY_LABELS = {"S": "", "Z": "zero rated", "E": "exempt", "AE": "reverse charge", "O": "not subject to VAT"}
+CATEGORY_LABELS = {"S": "", "Z": gettext_lazy("zero rated"), "E": gettext_lazy("exempt"),
+                   "AE": gettext_lazy("reverse charge"), "O": gettext_lazy("not subject to VAT")}
+#: The units drafting writes on lines, as the quantity column prints them (a unit not here prints as stored).
+UNIT_LABELS = {"session": pgettext_lazy("invoice unit", "session"), "period": pgettext_lazy("invoice unit", "period"),
+               "credit": pgettext_lazy("invoice unit", "credit")}
+#: Dates per language (Django date format syntax); English keeps "01 Jun 2026" on the header and ISO dates in
+#: the line table, German prints 01.06.2026 in both.
+DAY_FORMATS = {"de": ("d.m.Y", "d.m.Y")}
+
+
+# --- the document's language ----------------------------------------------------------------------------
+def invoice_language(invoice: Invoice) -> str:
+    """The language the document is written in: the buyer's as snapshotted at issue (so a later change of the
+    customer's language never changes an issued document), else, for invoices issued before the snapshot had
+    it, the customer's current language; one of LANGUAGES, else the default."""
+    language = invoice.buyer.get("language") if isinstance(invoice.buyer, dict) else None
+    if not language and invoice.customer_id:
+        language = invoice.customer.language
+    codes = {code for code, _ in settings.LANGUAGES}
+    return language if language in codes else settings.LANGUAGE_CODE
+
+
+def localized(text: str) -> str:
+    """A number formatted the English way (1,234.56) with the active language's separators (1.234,56); the
+    rounding stays the one the English format string did."""
+    decimal, thousands = formats.get_format("DECIMAL_SEPARATOR"), formats.get_format("THOUSAND_SEPARATOR")
+    if (decimal, thousands) == (".", ","):
+        return text
+    return text.translate(str.maketrans({",": thousands, ".": decimal}))
 
 
 # --- values as printed --------------------------------------------------------------------------------
 def money(value) -> str:
     """An amount at the currency's precision (2 places), with thousands separators."""
-    return f"{Decimal(value):,.2f}"
+    return localized(f"{Decimal(value):,.2f}")
 
 
 def unit_price(value) -> str:
     """Tariff prices keep 4 places; print them without trailing zeros, but never fewer than 2 places."""
     text = f"{Decimal(value):,.4f}"
-    return text[:-2] + text[-2:].rstrip("0") if text.endswith("0") else text
+    return localized(text[:-2] + text[-2:].rstrip("0") if text.endswith("0") else text)
 
 
 def quantity(value: Decimal, unit: str) -> str:
-    number = f"{Decimal(value).normalize():f}"
-    return f"{number} {unit}" if unit else number
+    number = localized(f"{Decimal(value).normalize():f}")
+    return f"{number} {UNIT_LABELS.get(unit, unit)}" if unit else number
 
 
 def percent(rate) -> str:
-    return f"{Decimal(rate).normalize():f} %"
+    return f"{localized(f'{Decimal(rate).normalize():f}')} %"
 
 
 def day(value: date | None) -> str:
-    return f"{value:%d %b %Y}" if value else ""
+    if not value:
+        return ""
+    formats_ = DAY_FORMATS.get(translation.get_language() or "")
+    return formats.date_format(value, formats_[0]) if formats_ else f"{value:%d %b %Y}"
+
+
+def line_day(value: date | None) -> str:
+    """A line's date: short and unambiguous (supply periods can span a new year)."""
+    if not value:
+        return ""
+    formats_ = DAY_FORMATS.get(translation.get_language() or "")
+    return formats.date_format(value, formats_[1]) if formats_ else f"{value:%Y-%m-%d}"
 
 
 def duration(seconds: int | None) -> str:
@@ -89,10 +130,9 @@ def party(snapshot: dict) -> dict:
 
 def line_row(line: InvoiceLine, net: Decimal) -> dict:
     return {
-        # ISO dates keep the table's date column narrow and unambiguous (supply periods can span a new year).
-        "date": f"{timezone.localtime(line.service_start):%Y-%m-%d}" if line.service_start else "",
+        "date": line_day(timezone.localtime(line.service_start).date()) if line.service_start else "",
         "description": line.description,
-        "energy_kwh": f"{Decimal(line.energy_wh) / 1000:,.3f}" if line.energy_wh is not None else "",
+        "energy_kwh": localized(f"{Decimal(line.energy_wh) / 1000:,.3f}") if line.energy_wh is not None else "",
         "duration": duration(line.duration_s),
         "quantity": quantity(line.quantity, line.unit),
         "unit_price": unit_price(line.unit_price_excl_vat),
@@ -102,8 +142,8 @@ def line_row(line: InvoiceLine, net: Decimal) -> dict:
     }
 
 
-def count(number: int, noun: str) -> str:
-    return f"{number} {noun}" if abs(number) == 1 else f"{number} {noun}s"
+def sessions_count(number: int) -> str:
+    return ngettext("%(count)s session", "%(count)s sessions", abs(number)) % {"count": number}
 
 
 def driver_rows(lines: list[InvoiceLine], nets: dict[int, Decimal]) -> tuple[list[dict], list[dict]]:
@@ -125,8 +165,8 @@ def driver_rows(lines: list[InvoiceLine], nets: dict[int, Decimal]) -> tuple[lis
     rows, summary = [], []
     for label, group in groups.items():
         sessions = sum(sign for sign, _ in group["records"].values())
-        energy = f"{Decimal(sum(wh for _, wh in group['records'].values())) / 1000:,.3f}"
-        total = {"driver": label, "sessions": count(sessions, "session"), "energy_kwh": energy,
+        energy = localized(f"{Decimal(sum(wh for _, wh in group['records'].values())) / 1000:,.3f}")
+        total = {"driver": label, "sessions": sessions_count(sessions), "energy_kwh": energy,
                  "net": money(group["net"])}  # fmt: skip
         rows += [{"group": label}, *group["lines"], {"subtotal": label, **total}]
         summary.append(total)
@@ -143,13 +183,31 @@ def vat_rows(invoice: Invoice) -> list[dict]:
 
 
 def notes_lines(invoice: Invoice) -> list[str]:
-    """The invoice's mentions, plus any per-rate mention (reverse charge, exemption) they do not already say."""
+    """The invoice's mentions, plus any per-rate mention (reverse charge, exemption) they do not already say; the
+    legal mentions (stored in English) in the document's language."""
     notes = invoice.notes.strip().splitlines()
     for row in invoice.vat_breakdown:
         mention = (row.get("mention") or "").strip()
         if mention and mention not in invoice.notes:
             notes.append(mention)
-    return notes
+    return [document_note(note) for note in notes]
+
+
+PAGE_OF = "Page %(page)s of %(pages)s"  # invoice.css prints it (@page margin box) when no translation does
+
+
+def page_counter_css() -> str:
+    """invoice.css numbers the pages in English; in another language, the rule that replaces its words."""
+    text = gettext("Page %(page)s of %(pages)s")
+    if text == PAGE_OF:
+        return ""
+    parts = []
+    for piece in re.split(r"(%\((?:page|pages)\)s)", text):
+        if piece in ("%(page)s", "%(pages)s"):
+            parts.append(f"counter({piece[2:-2]})")
+        elif piece:
+            parts.append('"' + piece.replace("\\", "\\\\").replace('"', '\\"') + '"')
+    return mark_safe(f"@page {{ @bottom-right {{ content: {' '.join(parts)}; }} }}")  # noqa: S308 - our catalogue
 
 
 def invoice_context(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) -> dict:
@@ -161,10 +219,11 @@ def invoice_context(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None
         rows, drivers = driver_rows(lines, nets)
     else:
         rows, drivers = [line_row(line, nets[line.position]) for line in lines], []
-    kind_label = "Credit note" if is_credit_note else "Invoice"
+    kind_label = gettext("Credit note") if is_credit_note else gettext("Invoice")
     supplier = party(invoice.supplier)
     return {
         "title": f"{kind_label} {invoice.number}",
+        "page_counter_css": page_counter_css(),
         "kind_label": kind_label,
         "is_credit_note": is_credit_note,
         "number": invoice.number,
@@ -190,8 +249,10 @@ def invoice_context(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None
 
 
 def render_invoice_html(invoice: Invoice, lines: Iterable[InvoiceLine] | None = None) -> str:
-    """The document as HTML: what the PDF shows (also handy to preview in a browser)."""
-    return render_to_string(TEMPLATE, invoice_context(invoice, lines))
+    """The document as HTML in the customer's language (`invoice_language`): what the PDF shows (also handy to
+    preview in a browser)."""
+    with translation.override(invoice_language(invoice)):
+        return render_to_string(TEMPLATE, invoice_context(invoice, lines))
 
 
 # --- PDF ----------------------------------------------------------------------------------------------
@@ -309,7 +370,8 @@ def render_invoice_pdf_bytes(invoice: Invoice, lines: Iterable[InvoiceLine] | No
     """The issued invoice's PDF: a Factur-X (EN 16931) PDF/A-3b with its CII XML embedded when it is an
     e-invoice, else a plain PDF."""
     lines = list(invoice.lines.all() if lines is None else lines)
-    html = render_invoice_html(invoice, lines)
-    if not invoice.einvoice:
-        return html_to_pdf(html)
-    return facturx_pdf(html_to_pdf(html, pdf_variant="pdf/a-3b"), invoice_cii_xml(invoice, lines), invoice)
+    with translation.override(invoice_language(invoice)):  # the e-invoice's notes and metadata too
+        html = render_invoice_html(invoice, lines)
+        if not invoice.einvoice:
+            return html_to_pdf(html)
+        return facturx_pdf(html_to_pdf(html, pdf_variant="pdf/a-3b"), invoice_cii_xml(invoice, lines), invoice)

@@ -89,6 +89,9 @@ def buyer_snapshot(customer: Customer) -> dict:
     snapshot["country"] = str(customer.country)
     profile = BillingProfile.objects.filter(customer=customer).first()
     snapshot["purchase_order"] = profile.purchase_order if profile else ""
+    # The document's language, frozen with the rest: a later change of the customer's never changes an issued
+    # invoice (billing.invoicing.pdf.invoice_language falls back to the customer's for older snapshots).
+    snapshot["language"] = customer.language
     return snapshot
 
 

@@ -42,6 +42,10 @@ class AdHocSession(models.Model):
     )
     state = models.CharField(max_length=32, choices=State.choices, default=State.PENDING_PAYMENT)
     email = models.EmailField(blank=True, help_text=_("Where the receipt goes, if the guest gave one."))
+    language = models.CharField(
+        max_length=8, blank=True, default="",
+        help_text=_("The language of the page the guest paid on; the receipt is written in it."),
+    )
     currency = models.CharField(max_length=3, default=MONEY["default_currency"])
     hold_amount = models.DecimalField(**AMOUNT)
     total_incl_vat = models.DecimalField(**AMOUNT, null=True, blank=True, help_text=_("The session's cost."))

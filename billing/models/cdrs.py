@@ -80,6 +80,10 @@ class ChargeDetailRecord(models.Model):
     vat_breakdown = models.JSONField(default=list, help_text=_("Per VAT rate: rate, excl. VAT, VAT, incl. VAT."))
     discounts = models.JSONField(default=list, help_text=_("Memberships and promotions applied after the tariff."))
     explanation = models.JSONField(default=list, help_text=_("Why it costs what it costs, line by line."))
+    driver_explanation = models.JSONField(
+        default=list, blank=True,
+        help_text=_("The same for the driver: the prices they pay, incl. VAT. Empty for records rated before it."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

@@ -13,6 +13,7 @@ debits cannot both spend the same balance.
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -71,15 +72,27 @@ def _lock_account(customer: Customer) -> PaymentAccount:
     return PaymentAccount.objects.select_for_update(of=("self",)).get(pk=account.pk)
 
 
-def prepaid_top_up(*, customer: Customer, amount: Money, method: SavedPaymentMethod | None = None) -> Payment:
+def prepaid_top_up(
+    *, customer: Customer, amount: Money, method: SavedPaymentMethod | None = None, once_since: datetime | None = None
+) -> Payment:
     """Charge `amount` to a saved method (default: the customer's default) and, once it succeeded, credit the
-    ledger (here or from the webhook) and settle open invoices. Returns the Payment (failed on a decline)."""
+    ledger (here or from the webhook) and settle open invoices. Returns the Payment (failed on a decline).
+
+    `once_since` (the moment the driver's form was shown) makes a double submit harmless: when the customer
+    already has a top-up made since then, that one is returned and nothing is charged again."""
     if amount.amount <= 0 or str(amount.currency) != str(customer.currency):
         raise PaymentError(f"A top-up is a positive amount in {customer.currency}.")
     method = method or default_method(customer)
     if method is None or method.account.customer_id != customer.pk:
         raise PaymentError("Save a card or wallet before topping up.")
     with transaction.atomic():
+        if once_since is not None:
+            _lock_account(customer)  # a second submit waits here for the first one's row
+            earlier = Payment.objects.filter(
+                customer=customer, purpose=Payment.Purpose.TOP_UP, created_at__gte=once_since
+            ).order_by("pk").first()
+            if earlier is not None:
+                return earlier
         payment = payment_create(
             purpose=Payment.Purpose.TOP_UP, customer=customer, method=method, amount=amount.round(2)
         )

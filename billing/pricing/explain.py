@@ -1,5 +1,9 @@
-"""The explanation drivers and staff read: one line per priced period, then the totals, e.g.
+"""The explanation of a session's price: one line per priced period, then the totals, e.g.
 "Tue 22:00-Wed 02:10 [22:00-06:00]: 12.345 kWh x 0.29 EUR/kWh = 3.58 EUR".
+
+Two readers, two forms. Staff and accountants (the admin, the CDR API) read `explain_session`: amounts before
+VAT, then the VAT per rate. Drivers read `explain_session_incl_vat`: the prices they were quoted and pay, incl.
+VAT (the Price Indication Directive, the PAngV, AFIR), with the VAT stated once in the total.
 
 Line amounts are shown rounded to the currency's minor unit; the totals are computed from exact amounts, so
 shown lines can differ from the total by a cent."""
@@ -7,7 +11,7 @@ shown lines can differ from the total by a cent."""
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -16,7 +20,7 @@ from .money import quantize_price
 from .tariffs import Dimension
 
 if TYPE_CHECKING:
-    from .results import PricedPeriod, PricedSession
+    from .results import Amount, PricedPeriod, PricedSession
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -25,6 +29,36 @@ def explain_session(priced: PricedSession) -> tuple[str, ...]:
     clock = _LocalClock(priced.time_zone)
     lines = [_describe_period(period, priced.currency, clock) for period in priced.periods]
     return (*lines, *_describe_totals(priced))
+
+
+def explain_session_incl_vat(priced: PricedSession) -> tuple[str, ...]:
+    """The driver's lines: each period at its price incl. VAT, then the total with the VAT it includes."""
+    return (*describe_periods_incl_vat(priced), total_incl_vat("Total", priced.total, vat_rates(priced),
+                                                               priced.currency))
+
+
+def describe_periods_incl_vat(priced: PricedSession) -> list[str]:
+    """The driver's lines before the total: each period incl. VAT, and a minimum or maximum price applied."""
+    clock = _LocalClock(priced.time_zone)
+    lines = [_describe_period(period, priced.currency, clock, incl_vat=True) for period in priced.periods]
+    if priced.limit:
+        word = {"min_price": "Minimum", "max_price": "Maximum"}.get(priced.limit, "Minimum and maximum")
+        lines.append(f"{word} price applies: the components cost {_money(priced.subtotal.incl_vat, priced.currency)}")
+    return lines
+
+
+def vat_rates(priced: PricedSession) -> tuple[Decimal | None, ...]:
+    """The VAT rates of the session's components (None: no VAT), in their order."""
+    return tuple(line.rate for line in priced.vat_breakdown)
+
+
+def total_incl_vat(word: str, total: Amount, rates: tuple[Decimal | None, ...], currency: str) -> str:
+    """"Total: 7.17 EUR incl. 19% VAT (1.14 EUR)": the one place the driver's explanation names the VAT."""
+    amount = f"{word}: {_money(total.incl_vat, currency)}"
+    if not rates or set(rates) == {None}:
+        return f"{amount} (no VAT)"
+    rate = f" {_number(rates[0])}%" if len(set(rates)) == 1 else ""
+    return f"{amount} incl.{rate} VAT ({_money(total.vat, currency)})"
 
 
 class _LocalClock(dict):
@@ -50,11 +84,12 @@ class _LocalClock(dict):
         return f"{first_day} {first}-{last_day} {last}"
 
 
-def _describe_period(period: PricedPeriod, currency: str, clock: _LocalClock) -> str:
+def _describe_period(period: PricedPeriod, currency: str, clock: _LocalClock, *, incl_vat: bool = False) -> str:
     dimension = period.dimension
     condition = f" [{period.condition}]" if period.condition else ""
-    amount = _money(period.amount_excl_vat, currency)
-    price = _price(period.unit_price)
+    amount = _money(period.amount_incl_vat if incl_vat else period.amount_excl_vat, currency)
+    vat = period.vat if incl_vat else None
+    price = _price(_gross(period.unit_price, vat))
     if dimension is Dimension.FLAT:
         what = "reservation fee" if period.reservation else "flat fee"
         return f"{clock.moment(period.start)}{condition}: {what} = {amount}"
@@ -66,7 +101,7 @@ def _describe_period(period: PricedPeriod, currency: str, clock: _LocalClock) ->
             quantity += f" (billed {_kwh(billed)} kWh: steps of {step} Wh)"
         price += f" {currency}/kWh"
         if period.dynamic is not None:
-            price += f" ({_feed_note(period)})"
+            price += f" ({_feed_note(period, vat)})"
         return f"{span}{condition}: {quantity} x {price} = {amount}"
     word = "reservation" if period.reservation else {Dimension.TIME: "charging"}.get(dimension, "parking")
     quantity = f"{word} {_duration(consumed)}"
@@ -75,14 +110,21 @@ def _describe_period(period: PricedPeriod, currency: str, clock: _LocalClock) ->
     return f"{span}{condition}: {quantity} x {price} {currency}/h = {amount}"
 
 
-def _feed_note(period: PricedPeriod) -> str:
+def _feed_note(period: PricedPeriod, vat: Decimal | None) -> str:
     dynamic = period.dynamic
-    note = f"feed {_price(period.feed_price)} + margin {_price(dynamic.margin)}"
+    note = f"feed {_price(_gross(period.feed_price, vat))} + margin {_price(_gross(dynamic.margin, vat))}"
     if dynamic.min_price is not None:
-        note += f", at least {_price(dynamic.min_price)}"
+        note += f", at least {_price(_gross(dynamic.min_price, vat))}"
     if dynamic.max_price is not None:
-        note += f", at most {_price(dynamic.max_price)}"
+        note += f", at most {_price(_gross(dynamic.max_price, vat))}"
     return note
+
+
+def _gross(price: Decimal, vat: Decimal | None) -> Decimal:
+    """A unit price with `vat` added, to the 4 decimals prices have (0.4202 + 19 % is 0.50); as is without."""
+    if vat is None:
+        return price
+    return (price * (100 + vat) / 100).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
 
 
 def _describe_totals(priced: PricedSession) -> list[str]:

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 
-from .explain import explain_session
+from .explain import explain_session, explain_session_incl_vat
 from .tariffs import Dimension, DynamicPrice
 
 
@@ -114,6 +114,11 @@ class PricedSession:
         """Why it costs what it costs, in lines: one per priced period, then VAT and the total. Rendered on
         first use, so pricing many sessions for a figure does not pay for words nobody reads."""
         return explain_session(self)
+
+    @cached_property
+    def explanation_incl_vat(self) -> tuple[str, ...]:
+        """The same for the driver: the prices they pay, incl. VAT, and the VAT once in the total."""
+        return explain_session_incl_vat(self)
 
     def periods_of(self, dimension: Dimension, *, reservation: bool = False) -> tuple[PricedPeriod, ...]:
         return tuple(p for p in self.periods if p.dimension is dimension and p.reservation is reservation)

@@ -316,8 +316,9 @@ def _hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
 
-def _describe_days(days: frozenset[DayOfWeek]) -> str:
-    numbers = sorted(day.weekday for day in days)
+def describe_day_numbers(numbers: list[int], names) -> str:
+    """Weekday numbers (0 = Monday, ascending) as words, with runs of three or more days as a range:
+    "Mon-Fri, Sun". `names[n]` is the word for day n (English here, translated on the drivers' pages)."""
     runs, run = [], [numbers[0]]
     for number in numbers[1:]:
         if number == run[-1] + 1:
@@ -329,10 +330,14 @@ def _describe_days(days: frozenset[DayOfWeek]) -> str:
     words = []
     for run in runs:
         if len(run) > 2:
-            words.append(f"{_DAY_ABBREVIATIONS[run[0]]}-{_DAY_ABBREVIATIONS[run[-1]]}")
+            words.append(f"{names[run[0]]}-{names[run[-1]]}")
         else:
-            words += [_DAY_ABBREVIATIONS[number] for number in run]
+            words += [str(names[number]) for number in run]
     return ", ".join(words)
+
+
+def _describe_days(days: frozenset[DayOfWeek]) -> str:
+    return describe_day_numbers(sorted(day.weekday for day in days), _DAY_ABBREVIATIONS)
 
 
 def _describe_range(low, high, unit: str, *, from_word: str, below_word: str) -> list[str]:

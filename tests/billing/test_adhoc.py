@@ -6,6 +6,7 @@ an unused hold released, the receipt PDF and the QR code."""
 import io
 from datetime import timedelta
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 import segno
@@ -27,7 +28,7 @@ from tests.billing.payments_helpers import (
     raw_client,
     stripe_settings,  # noqa: F401
 )
-from tests.factories import ConnectorFactory
+from tests.factories import ConnectorFactory, CustomerFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("stripe_settings")]
 
@@ -93,6 +94,16 @@ def test_the_page_shows_the_price_incl_vat_and_the_hold_without_login(client, co
     settings.STRIPE_PUBLISHABLE_KEY = "pk_test_evbackoffice"
     page = client.get(f"/charge/{connector.evse.evse_id}/").content.decode()
     assert '<script src="https://js.stripe.com/v3/">' in page and 'data-key="pk_test_evbackoffice"' in page
+
+
+def test_the_qr_page_sends_drivers_with_an_account_to_the_portal_start(client, connector):
+    portal_start = f"/portal/charge/{connector.evse.evse_id}/"
+    visitor_page = client.get(f"/charge/{connector.evse.evse_id}/").content.decode()
+    assert "/accounts/login/?" + urlencode({"next": portal_start}) in visitor_page
+
+    client.force_login(UserFactory(customer=CustomerFactory()), backend="django.contrib.auth.backends.ModelBackend")
+    driver_page = client.get(f"/charge/{connector.evse.evse_id}/").content.decode()
+    assert f'href="{portal_start}"' in driver_page
 
 
 def test_the_hold_is_authorized_for_manual_capture_and_the_station_is_asked_to_start(

@@ -24,9 +24,9 @@ def test_admin_login_page_is_served_with_its_stylesheet(live_asgi_server):
     assert "text/css" in css_headers["content-type"]
 
 
-def test_root_redirects_to_the_admin_and_health_probe_answers(live_asgi_server):
+def test_root_sends_visitors_to_the_charger_map_and_health_probe_answers(live_asgi_server):
     status, _, body = fetch(f"{live_asgi_server}/")  # urllib follows the redirect
 
-    assert status == 200 and "Log in" in body
+    assert status == 200 and "Find a charger" in body
     health_status, _, health = fetch(f"{live_asgi_server}/healthz")
     assert health_status == 200 and '"status": "ok"' in health
