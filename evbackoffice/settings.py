@@ -45,9 +45,13 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "customers",
     "stations",
     "billing",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +63,9 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff security (staff/): which device verified this session, then expiry, 2FA and the audit scope.
+    "django_otp.middleware.OTPMiddleware",
+    "staff.middleware.StaffSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its lockout answer.
@@ -383,3 +390,18 @@ MAP_TILE_URL = env.str("MAP_TILE_URL", default="https://tile.openstreetmap.org/{
 MAP_TILE_ATTRIBUTION = env.str(
     "MAP_TILE_ATTRIBUTION", default='&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 )
+
+# --- Staff security (staff/): roles, two-factor sign-in, session expiry, audit log ------------------------------
+# Staff verify a TOTP code (django-otp) after their password before they may use the admin, the staff pages or
+# the session-authenticated API; the first sign-in walks them through setting up an authenticator app. Token-
+# authenticated API clients are machines and never asked. Switch off only for a closed development setup.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=True)
+# A staff session ends after this many idle minutes, and in any case this many hours after sign-in. Drivers keep
+# their portal sessions (SESSION_COOKIE_AGE).
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+# The name authenticator apps show next to the account.
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="evbackoffice")
+# The admin's device pages never show secret keys or QR codes (enrolment shows them once, to their owner).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
+TEMPLATES[0]["OPTIONS"]["context_processors"].append("staff.context_processors.security")

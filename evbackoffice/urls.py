@@ -14,6 +14,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("staff/", include("staff.urls")),
     path("accounts/", include("allauth.urls")),
     path("portal/", include("customers.portal.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -5,7 +5,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -13,7 +13,10 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from evbackoffice.admin import ReadOnlyMixin
+from staff.roles import command_permitted, commands_permitted
 from stations import commands
+from stations.dashboard.command_forms import guided_form
+from stations.dashboard.station import known_configuration, station_overview
 from stations.models import (
     ChargePoint,
     LocalListEntry,
@@ -135,6 +138,33 @@ class CommandForm(forms.Form):
         return data
 
 
+# The station view's buttons: (action, extra query, label, disruptive). Disruptive ones ask for confirmation.
+GUIDED_BUTTONS = (
+    ("RemoteStartTransaction", "", _("Remote start"), False),
+    ("RemoteStopTransaction", "", _("Remote stop"), True),
+    ("Reset", "type=Soft", _("Soft reset"), True),
+    ("Reset", "type=Hard", _("Hard reset"), True),
+    ("UnlockConnector", "", _("Unlock"), True),
+    ("ChangeAvailability", "type=Inoperative", _("Change availability"), True),
+    ("ChangeConfiguration", "", _("Change configuration"), False),
+    ("TriggerMessage", "", _("Trigger message"), False),
+    ("UpdateFirmware", "", _("Update firmware"), True),
+    ("GetDiagnostics", "", _("Get diagnostics"), False),
+    ("SendLocalList", "", _("Send local list"), False),
+    ("ReserveNow", "", _("Reserve"), False),
+    ("CancelReservation", "", _("Cancel reservation"), False),
+    ("SetChargingProfile", "", _("Limit power (kW)"), False),
+    ("ClearChargingProfile", "", _("Remove power limits"), False),
+)
+
+# Harmless commands without parameters: one click on the station view sends them.
+QUICK_BUTTONS = (
+    ("GetConfiguration", _("Get configuration")),
+    ("ClearCache", _("Clear cache")),
+    ("GetLocalListVersion", _("Get local list version")),
+)
+
+
 class ChargePointCommandsMixin:
     """Adds to the charge point admin: a page to send any command, recent commands, quick actions."""
 
@@ -146,28 +176,67 @@ class ChargePointCommandsMixin:
 
     def command_view(self, request, object_id):
         charge_point = get_object_or_404(ChargePoint, pk=object_id)
-        if not self.has_change_permission(request, charge_point):
-            return redirect("admin:index")
-        form = CommandForm(request.POST or None, initial={"action": request.GET.get("action", "")})
+        # Who may send what is the role's command permissions (staff.roles), not the right to edit the station:
+        # support may stop a session or unlock a cable without being able to change the station's settings.
+        action = request.GET.get("action", "")
+        if not commands_permitted(request.user, commands.COMMANDS_16) or (
+                action and action in commands.COMMANDS_16 and not command_permitted(request.user, action)):
+            raise PermissionDenied
+        guided = None if request.GET.get("raw") else guided_form(
+            action, station=charge_point, data=request.POST if request.method == "POST" else None,
+            initial=request.GET.dict())
+        if guided is not None:
+            return self._guided_command(request, charge_point, guided)
+        form = CommandForm(request.POST or None, initial={"action": action})
         if request.method == "POST" and form.is_valid():
-            try:
-                command = commands.command_request_for_operator(
-                    charge_point=charge_point, action=form.cleaned_data["action"],
-                    payload=form.cleaned_data["payload"], requested_by=request.user,
-                )
-            except ValidationError as error:
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                level = messages.SUCCESS if command.state == StationCommand.State.PENDING else messages.WARNING
-                self.message_user(request, _("%(action)s: %(state)s.") % {
-                    "action": command.action, "state": command.get_state_display()}, level)
-                return redirect(reverse("admin:stations_stationcommand_change", args=[command.pk]))
-        context = {**self.admin_site.each_context(request), "title": _("Send a command to %s") % charge_point,
-                   "submit": _("Send"),
-                   "form": form, "charge_point": charge_point, "opts": self.model._meta,
+            command = self._send(request, charge_point, form, form.cleaned_data["action"],
+                                 form.cleaned_data["payload"])
+            if command is not None:
+                return redirect(reverse("admin:stations_chargepoint_change", args=[charge_point.pk]) + "#commands"
+                                if request.GET.get("back") else
+                                reverse("admin:stations_stationcommand_change", args=[command.pk]))
+        return self._command_page(request, charge_point, form, _("Send a command to %s") % charge_point)
+
+    def _guided_command(self, request, charge_point, form):
+        if request.method == "POST" and form.is_valid():
+            command = self._send(request, charge_point, form, form.action, form.payload(form.cleaned_data))
+            if command is not None:
+                return redirect(reverse("admin:stations_chargepoint_change", args=[charge_point.pk]) + "#commands")
+        title = _("%(command)s: %(station)s") % {"command": form.label, "station": charge_point}
+        return self._command_page(request, charge_point, form, title, action=form.action)
+
+    def _send(self, request, charge_point, form, action: str, payload: dict):
+        """The command service, its refusal shown on the form; None when refused."""
+        try:
+            command = commands.command_request_for_operator(
+                charge_point=charge_point, action=action, payload=payload, requested_by=request.user)
+        except ValidationError as error:
+            for field, errors in error.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+            return None
+        level = messages.SUCCESS if command.state == StationCommand.State.PENDING else messages.WARNING
+        self.message_user(request, _("%(action)s: %(state)s.") % {
+            "action": command.action, "state": command.get_state_display()}, level)
+        return command
+
+    def _command_page(self, request, charge_point, form, title, action: str = ""):
+        context = {**self.admin_site.each_context(request), "title": title, "submit": _("Send"), "form": form,
+                   "charge_point": charge_point, "opts": self.model._meta, "guided_action": action,
+                   "known_keys": known_configuration(charge_point)["keys"] if action == "ChangeConfiguration" else [],
                    "recent": charge_point.commands.select_related("requested_by")[:10]}
         return TemplateResponse(request, "admin/stations/chargepoint/command.html", context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The station view: live panels above the station's form (see stations/dashboard/station.py)."""
+        charge_point = self.get_object(request, object_id)
+        if charge_point is not None:
+            guided = [button for button in GUIDED_BUTTONS if command_permitted(request.user, button[0])]
+            quick = [button for button in QUICK_BUTTONS if command_permitted(request.user, button[0])]
+            extra_context = {**(extra_context or {}), **station_overview(charge_point),
+                             "can_command": bool(guided or quick),
+                             "can_configure": command_permitted(request.user, "ChangeConfiguration"),
+                             "guided_actions": guided, "quick_actions": quick}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description=_("commands"))
     def commands_panel(self, charge_point: ChargePoint) -> str:

@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from ocpp.messages import Call
 
+from staff.roles import command_permitted
 from stations.models import ChargePoint, LocalListEntry, Reservation, StationCommand
 from stations.protocol.frames import FrameError, validate_payload
 
@@ -64,6 +65,8 @@ def command_request_for_operator(*, charge_point: ChargePoint, action: str, payl
                                  requested_by=None) -> StationCommand:
     """As command_request, filling in what operators should not have to write by hand: a SendLocalList
     with only an updateType gets its list (full, or the changes since the last send) from our tokens."""
+    if requested_by is not None and not command_permitted(requested_by, action):
+        raise PermissionDenied(f"Your role may not send {action}.")  # staff/roles.py: session-level or any
     if action == "SendLocalList" and "localAuthorizationList" not in payload:
         update_type = payload.get("updateType", "Differential")
         if update_type not in ("Full", "Differential"):

@@ -318,17 +318,29 @@ class Login:
     last_name: str = ""
     is_staff: bool = False
     is_superuser: bool = False
-    accountant: bool = False  # in the Accountants group (billing/accounting/roles.py) instead of the operators'
+    group: str = ""  # the staff role (staff/roles.py): Operators, Support, Accountants or Administrators
 
 
 # Operator accounts; the driver and the fleet manager are the users of ACCOUNTS named "driver" and
 # "fleetmanager".
 STAFF_LOGINS = [
     Login("admin", "superuser", "admin@evbackoffice.example", is_staff=True, is_superuser=True),
-    Login("operator", "operator staff (admin, no superuser)", "operator@evbackoffice.example", "Olivia", "Weber",
-          is_staff=True),
+    Login("operator", "operator (the whole network)", "operator@evbackoffice.example", "Olivia", "Weber",
+          is_staff=True, group="Operators"),
+    Login("support", "support (reads all; sessions and cards)", "support@evbackoffice.example", "Sven", "Berger",
+          is_staff=True, group="Support"),
     Login("accountant", "accountant (invoices and exports, read-only)", "accountant@evbackoffice.example", "Anna",
-          "Schmidt", is_staff=True, accountant=True),
+          "Schmidt", is_staff=True, group="Accountants"),
 ]
 DRIVER_LOGINS = {"driver": "driver of a private customer", "fleetmanager": "fleet manager of a company"}
-OPERATOR_GROUP = "Network operators"
+# Staff sign in with a second factor (staff/). The demo staff share this published authenticator key (base32,
+# for any authenticator app; hex for django-otp), so `make run` users can sign in: demo data only.
+DEMO_TOTP_KEY_BASE32 = "EVBDEMOEVBDEMOEVBDEMOEVBDEMOEVBD"
+
+# Blank cards in stock (uid, printed number, activation code): a driver who signs up links one in the portal.
+# The codes are published here, like the demo passwords: demo data only.
+STOCK_CARDS = (
+    ("04D1E2F3A4B501", "EVB-C-900001", "K7M2-Q9XD"),
+    ("04D1E2F3A4B502", "EVB-C-900002", "R4T8-W3ZN"),
+    ("04D1E2F3A4B503", "EVB-C-900003", "H6P5-J2LC"),
+)

@@ -15,6 +15,13 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+@pytest.fixture(autouse=True)
+def staff_second_factor(settings):
+    """Tests sign staff in with force_login, which has no second factor: 2FA is off here and on in tests/staff/
+    (and wherever a test asks for it by overriding this fixture)."""
+    settings.STAFF_2FA_REQUIRED = False
+
+
 @pytest.fixture(scope="session", autouse=True)
 def private_files_in_a_temporary_folder(tmp_path_factory):
     """Documents the tests render (invoice PDFs) go to a temporary folder, never into the checkout's var/."""

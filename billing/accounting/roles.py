@@ -28,21 +28,16 @@ VIEW_INVOICE = "billing.view_invoice"
 def accountant_role_ensure(*, apps=global_apps, using: str = "default"):
     """The Accountants group with exactly ACCOUNTANT_PERMISSIONS; creates what is missing, removes extras.
 
+    One of the staff roles (staff/roles.py ensures all of them); billing's own migration 0003 calls it alone.
     Permissions are normally created by a post_migrate signal, i.e. after all migrations have run, so on a
     fresh database they do not exist yet when the data migration calls this: create them first (idempotent).
     `apps` is the migration's historical registry there, the real one elsewhere.
     """
+    from staff.roles import role_ensure
+
     for app_label in {app_label for app_label, _ in ACCOUNTANT_PERMISSIONS}:
         create_permissions(global_apps.get_app_config(app_label), verbosity=0, apps=apps, using=using)
-    group_model = apps.get_model("auth", "Group")
-    permission_model = apps.get_model("auth", "Permission")
-    group, _ = group_model.objects.using(using).get_or_create(name=ACCOUNTANT_GROUP)
-    wanted = [
-        permission_model.objects.using(using).get(content_type__app_label=app_label, codename=codename)
-        for app_label, codename in ACCOUNTANT_PERMISSIONS
-    ]
-    group.permissions.set(wanted)
-    return group
+    return role_ensure(name=ACCOUNTANT_GROUP, permissions=ACCOUNTANT_PERMISSIONS, apps=apps, using=using)
 
 
 def can_list_invoices(user) -> bool:

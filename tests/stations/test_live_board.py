@@ -31,6 +31,18 @@ def test_board_page_is_for_staff_only_and_lists_every_connector(client, station_
     assert "live.js" in page
 
 
+@pytest.mark.django_db
+def test_an_accountant_does_not_see_the_live_board(client, station_with_connectors):
+    from billing.accounting.roles import accountant_role_ensure
+
+    accountant = UserFactory(is_staff=True)
+    accountant.groups.add(accountant_role_ensure())
+    client.force_login(accountant)
+
+    assert client.get(reverse("stations:live-board")).status_code == 403
+    assert "Live board" not in client.get(reverse("admin:index")).content.decode()
+
+
 @pytest.fixture
 def station_with_connectors(station):
     return station

@@ -9,11 +9,13 @@ import io
 from datetime import timedelta
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.db.models import Count, Max
 from django.test import override_settings
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from billing.models import ChargeDetailRecord, Invoice
 from customers.models import Customer, IdToken, User
@@ -160,14 +162,21 @@ def test_prints_the_demo_logins_and_where_to_use_them(first_run):
 
     assert output.startswith("Demo data created in")
     assert "Demo logins" in output
-    for username in ("admin", "operator", "driver", "fleetmanager"):
-        assert User.objects.get(username=username).check_password(demo.DEMO_LOGIN_PASSWORD)
-        assert f"  {username} " in output
+    for username in ("admin", "operator", "support", "accountant", "driver", "fleetmanager"):
+        user = User.objects.get(username=username)
+        assert user.check_password(demo.DEMO_LOGIN_PASSWORD)
+        # Drivers sign in to the portal with their e-mail address, which is verified; staff with the username.
+        assert f"  {user.email if username in demo.DRIVER_LOGINS else username} " in output
     assert demo.DEMO_LOGIN_PASSWORD in output
     assert User.objects.get(username="admin").is_superuser
     operator = User.objects.get(username="operator")
     assert operator.is_staff and not operator.is_superuser and operator.has_perm("stations.view_chargepoint")
+    assert [g.name for g in User.objects.get(username="support").groups.all()] == ["Support"]
     assert User.objects.get(username="driver").customer.kind == Customer.Kind.PERSON
+    assert EmailAddress.objects.get(user__username="driver").verified
+    assert demo.DEMO_TOTP_KEY_BASE32 in output and TOTPDevice.objects.filter(user=operator, confirmed=True).exists()
+    for _, number, code in demo.STOCK_CARDS:
+        assert number in output and code in output
     assert User.objects.get(username="fleetmanager").fleet_role == User.FleetRole.MANAGER
     assert "http://127.0.0.1:8000/admin/" in output and "/api/v1/" in output and "/api/docs/" in output
     assert f"{demo.SIMULATOR_STATION} / {demo.DEMO_STATION_PASSWORD}" in output

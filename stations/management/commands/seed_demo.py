@@ -4,20 +4,23 @@ Every object is looked up by its natural key first and only created when missing
 changed); the month of sessions is written only while the demo stations have none.
 """
 
+import base64
 import random
 import time
 from datetime import datetime, timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import models, transaction
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from billing.accounting.roles import accountant_role_ensure
 from billing.demo import billing_demo_create
-from customers.models import Customer, IdToken, User
+from customers.models import CardStock, Customer, IdToken, User
+from staff.roles import roles_ensure
+from staff.twofactor import totp_device_install
 from stations import demo
 from stations.management.demo_history import demo_history_exists, history_create
 from stations.models import ChargePoint, Connector, ConnectorStatus, Evse, Location
@@ -63,6 +66,7 @@ class Command(BaseCommand):
             created["charge points"], created["EVSEs"], created["connectors"] = self._stations(now)
             created["customers"], created["users"], created["ID tokens"] = self._customers(now)
             logins = self._logins(now)
+            created["cards in stock"] = self._portal(now)
             if demo_history_exists():
                 sessions = meter_values = 0
             else:
@@ -210,13 +214,7 @@ class Command(BaseCommand):
     # --- logins ------------------------------------------------------------------------------------------
     def _logins(self, now: datetime) -> list[tuple[str, str, str]]:
         """Staff logins (created here) and the driver logins (created with their customers), for the report."""
-        group, new = Group.objects.get_or_create(name=demo.OPERATOR_GROUP)
-        if new:
-            group.permissions.set(
-                Permission.objects.filter(content_type__app_label__in=["stations", "customers", "billing"])
-                .exclude(codename__startswith="delete_")
-            )
-        accountants = accountant_role_ensure()
+        groups = roles_ensure()
         for login in demo.STAFF_LOGINS:
             if User.objects.filter(username=login.username).exists():
                 continue
@@ -226,8 +224,12 @@ class Command(BaseCommand):
             user.password = self._login_password()
             user.full_clean()
             user.save(force_insert=True)
-            if not login.is_superuser:
-                user.groups.add(accountants if login.accountant else group)
+            if login.group:
+                user.groups.add(groups[login.group])
+        key_hex = base64.b32decode(demo.DEMO_TOTP_KEY_BASE32).hex()
+        for user in User.objects.filter(username__in=[login.username for login in demo.STAFF_LOGINS]):
+            if not TOTPDevice.objects.filter(user=user).exists():
+                totp_device_install(user=user, key_hex=key_hex)
         roles = {login.username: login.role for login in demo.STAFF_LOGINS} | demo.DRIVER_LOGINS
         users = User.objects.filter(username__in=roles).select_related("customer")
         # An account that existed before, or whose password was changed since, keeps its own password: say
@@ -238,9 +240,23 @@ class Command(BaseCommand):
             if user.password not in known:
                 known[user.password] = check_password(demo.DEMO_LOGIN_PASSWORD, user.password)
             role = roles[user.username] + (f" ({user.customer.name})" if user.customer else "")
-            rows.append((user.username, demo.DEMO_LOGIN_PASSWORD if known[user.password] else "(its own password)",
-                         role))
+            login = user.email if user.username in demo.DRIVER_LOGINS else user.username  # drivers: by e-mail
+            rows.append((login, demo.DEMO_LOGIN_PASSWORD if known[user.password] else "(its own password)", role))
         return rows
+
+    @staticmethod
+    def _portal(now: datetime) -> int:
+        """What the driver portal needs: the demo drivers' e-mail addresses verified (allauth refuses an
+        unverified login), and a few blank cards in stock that a new sign-up can link with their codes."""
+        for user in User.objects.filter(username__in=demo.DRIVER_LOGINS).exclude(email=""):
+            EmailAddress.objects.get_or_create(user=user, email=user.email.lower(),
+                                               defaults={"verified": True, "primary": True})
+        created = 0
+        for uid, number, code in demo.STOCK_CARDS:
+            _, new = _ensure(CardStock, {"visual_number": number}, uid=uid,
+                             activation_code_hash=make_password(code), created_at=now - timedelta(days=30))
+            created += new
+        return created
 
     def _login_password(self) -> str:
         """The hash of the demo login password, shared by all demo logins (see _stations for why)."""
@@ -257,10 +273,17 @@ class Command(BaseCommand):
         ))
         self.stdout.write("\nDemo logins (demo data only: these passwords are published):")
         for username, password, role in logins:
-            self.stdout.write(f"  {username:<14} {password:<20} {role}")
+            self.stdout.write(f"  {username:<36} {password:<20} {role}")
+        self.stdout.write(
+            f"\nStaff sign in with a second factor: add the demo key {demo.DEMO_TOTP_KEY_BASE32} to an authenticator "
+            f"app\n(or `oathtool --totp -b {demo.DEMO_TOTP_KEY_BASE32}`), or run with STAFF_2FA_REQUIRED=false.")
+        self.stdout.write("\nBlank RFID cards to link in the portal (Cards > Link a card):")
+        for _, number, code in demo.STOCK_CARDS:
+            self.stdout.write(f"  printed number {number}   activation code {code}")
         identity = demo.SIMULATOR_STATION
         self.stdout.write(
-            f"\n  Admin:     {BASE_URL}/admin/\n"
+            f"\n  Portal:    {BASE_URL}/portal/   (drivers; find a charger without signing in)\n"
+            f"  Admin:     {BASE_URL}/admin/\n"
             f"  API:       {BASE_URL}/api/v1/   (docs: {BASE_URL}/api/docs/)\n"
             f"\nDemo station for an OCPP simulator (demo credentials, shared by all demo stations):\n"
             f"  ws://127.0.0.1:8000/ocpp/{identity}   subprotocol ocpp1.6, Basic auth "
