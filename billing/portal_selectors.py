@@ -13,6 +13,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.utils import formats
+from django.utils.translation import gettext
 from djmoney.money import Money
 
 from billing.invoicing import invoices_with_credit_state
@@ -21,7 +23,7 @@ from billing.loyalty.discounts import MEMBERSHIP
 from billing.models import ChargeDetailRecord, Invoice, Membership, MembershipPlan, PointsEntry
 from billing.payments import DunningState, dunning_state, invoice_amount_due
 from billing.pricing import Amount, quantize_price
-from billing.pricing.explain import total_incl_vat
+from billing.pricing.explain import shown_money, total_incl_vat
 from customers.models import Customer
 from stations.models import ChargingSession
 
@@ -106,21 +108,23 @@ def session_row(session: ChargingSession) -> SessionRow:
 
 def driver_explanation(record: ChargeDetailRecord) -> list[str]:
     """How a record's price came about, as the driver reads it: amounts incl. VAT (the net `explanation` is for
-    staff and the CDR API). Records rated before the driver's lines were stored get them from their totals."""
+    staff and the CDR API). Records rated before the driver's lines were stored get them from their totals, in
+    the active language (stored lines are in the language the record was rated in)."""
     if record.driver_explanation:
         return list(record.driver_explanation)
     currency = str(record.currency)
-    words = {"fixed": "Session fee", "energy": f"Energy {Decimal(record.total_energy_wh) / 1000:.3f} kWh",
-             "time": f"Charging time {-(-record.total_time_s // 60)} min",
-             "parking": f"Parking time {-(-record.total_parking_time_s // 60)} min", "reservation": "Reservation",
-             "limit_adjustment": "Minimum or maximum price"}
-    lines = [f"{words[name]}: {quantize_price(Decimal(cost['incl_vat']), currency)} {currency}"
+    kwh = formats.number_format((Decimal(record.total_energy_wh) / 1000).quantize(Decimal("0.001")), decimal_pos=3)
+    words = {"fixed": gettext("Session fee"), "energy": gettext("Energy %(kwh)s kWh") % {"kwh": kwh},
+             "time": gettext("Charging time %(minutes)s min") % {"minutes": -(-record.total_time_s // 60)},
+             "parking": gettext("Parking time %(minutes)s min") % {"minutes": -(-record.total_parking_time_s // 60)},
+             "reservation": gettext("Reservation"), "limit_adjustment": gettext("Minimum or maximum price")}
+    lines = [f"{words[name]}: {shown_money(Decimal(cost['incl_vat']), currency)}"
              for name, cost in record.cost_breakdown.items() if name in words and Decimal(cost["incl_vat"])]
-    lines += [f"{discount['label']}: -{quantize_price(Decimal(discount['incl_vat']), currency)} {currency}"
+    lines += [f"{discount['label']}: -{shown_money(Decimal(discount['incl_vat']), currency)}"
               for discount in record.discounts]
     rates = tuple(Decimal(line["rate"]) if line["rate"] is not None else None for line in record.vat_breakdown)
     total = Amount(record.total_cost_excl_vat, record.total_cost_incl_vat)
-    return [*lines, total_incl_vat("Total", total, rates, currency)]
+    return [*lines, total_incl_vat(gettext("Total"), total, rates, currency)]
 
 
 # --- invoices and what is open -------------------------------------------------------------------------------

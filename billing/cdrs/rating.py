@@ -14,7 +14,10 @@ import logging
 import uuid
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from billing import pricing
 from billing.feeds import price_feed_for
@@ -26,10 +29,17 @@ from billing.loyalty import (
     membership_tariff,
     session_discounts,
 )
-from billing.models import ChargeDetailRecord, Tariff
+from billing.models import AdHocSession, ChargeDetailRecord, Tariff
 from billing.pricing import PricedSession, PricingError, SessionFacts, SessionFactsError, quantize_price
-from billing.pricing.explain import describe_periods_incl_vat, total_incl_vat, vat_rates
+from billing.pricing.explain import (
+    describe_periods_incl_vat,
+    explain_session_incl_vat,
+    shown_money,
+    total_incl_vat,
+    vat_rates,
+)
 from billing.tariffs import tariff_for_session, tariff_to_pricing
+from billing.tariffs.public import describe_restrictions
 from stations.models import ChargingSession
 
 from .facts import session_facts
@@ -51,6 +61,7 @@ class Rating:
     priced: PricedSession
     discounts: list[Discount]
     totals: DiscountedTotals
+    engine_tariff: pricing.Tariff | None = None  # what priced it: the driver's lines word its restrictions
 
 
 def cdr_create_for_session(*, session_id: int) -> ChargeDetailRecord | None:
@@ -105,7 +116,7 @@ def session_rating(session: ChargingSession, *, tariff: Tariff | None = None, sn
     except PricingError as error:
         raise RatingRefused(f"cannot be priced with tariff {name!r}: {error}") from None
     discounts = session_discounts(customer=session.customer, priced=priced, at=session.started_at)
-    return Rating(tariff, snapshot, facts, priced, discounts, apply_discounts(priced, discounts))
+    return Rating(tariff, snapshot, facts, priced, discounts, apply_discounts(priced, discounts), engine_tariff)
 
 
 def _applicable_tariff(session: ChargingSession) -> Tariff:
@@ -142,8 +153,11 @@ def new_cdr_id() -> str:
 
 def cdr_record(*, session: ChargingSession, rating: Rating, replaces: ChargeDetailRecord | None = None,
                reason: str = "", by=None) -> ChargeDetailRecord:
-    """Create the record of a rating (call inside the rating transaction)."""
+    """Create the record of a rating (call inside the rating transaction). The driver's explanation is
+    written in the driver's language, as stored text (like an invoice line's description)."""
     priced, totals, token = rating.priced, rating.totals, session.id_token
+    with translation.override(explanation_language(session)):
+        drivers_lines = driver_explanation(rating)
     return ChargeDetailRecord.objects.create(
         ocpi_id=new_cdr_id(), session=session, replaces=replaces, reason=reason, created_by=by,
         customer=session.customer, id_token=token, token_uid=token.uid if token else session.id_tag,
@@ -159,8 +173,25 @@ def cdr_record(*, session: ChargingSession, rating: Rating, replaces: ChargeDeta
         total_cost_excl_vat=totals.total.excl_vat, total_cost_incl_vat=totals.total.incl_vat,
         cost_breakdown=cost_breakdown(priced), vat_breakdown=vat_breakdown(totals.vat_lines),
         discounts=[discount.to_json() for discount in rating.discounts], explanation=explanation(rating),
-        driver_explanation=driver_explanation(rating),
+        driver_explanation=drivers_lines,
     )
+
+
+def explanation_language(session: ChargingSession) -> str:
+    """The driver's language: the customer's; for an ad-hoc session (the guest customer's token) the language of
+    the page the guest paid on, as its receipt (one query, only for those); else the default."""
+    customer, language = session.customer, None
+    if customer is not None and customer.number == settings.ADHOC_GUEST_CUSTOMER_NUMBER:
+        if session.id_token_id is not None:
+            language = AdHocSession.objects.filter(id_token_id=session.id_token_id).values_list(
+                "language", flat=True).first()
+    elif customer is not None:
+        language = customer.language
+    codes = {code for code, _ in settings.LANGUAGES}
+    language = (language or "").lower()
+    if language in codes:
+        return language
+    return language[:2] if language[:2] in codes else settings.LANGUAGE_CODE
 
 
 def vat_breakdown(lines) -> list[dict]:
@@ -189,17 +220,26 @@ def explanation(rating: Rating) -> list[str]:
 
 def driver_explanation(rating: Rating) -> list[str]:
     """What the driver reads (the portal): the engine's lines incl. VAT, then each discount incl. VAT and what
-    is left to pay. Amounts incl. VAT only, as drivers are quoted them; the VAT rate once, in the last line."""
+    is left to pay. Amounts incl. VAT only, as drivers are quoted them; the VAT rate once, in the last line.
+    In the active language (the caller overrides it with the driver's)."""
     priced = rating.priced
+    conditions = _conditions(rating.engine_tariff)
     if not rating.discounts:
-        return list(priced.explanation_incl_vat)
+        return list(explain_session_incl_vat(priced, conditions))
     currency = priced.currency
-    lines = describe_periods_incl_vat(priced)
-    lines.append(f"Price: {quantize_price(rating.totals.tariff_total.incl_vat, currency)} {currency}")
-    lines += [f"{discount.label}: -{quantize_price(discount.incl_vat, currency)} {currency}"
-              for discount in rating.discounts]
-    lines.append(total_incl_vat("To pay", rating.totals.total, vat_rates(priced), currency))
+    lines = describe_periods_incl_vat(priced, conditions)
+    lines.append(gettext("Price: %(amount)s") % {"amount": shown_money(rating.totals.tariff_total.incl_vat, currency)})
+    lines += [f"{discount.label}: -{shown_money(discount.incl_vat, currency)}" for discount in rating.discounts]
+    lines.append(total_incl_vat(gettext("To pay"), rating.totals.total, vat_rates(priced), currency))
     return lines
+
+
+def _conditions(tariff: pricing.Tariff | None) -> dict[int, str]:
+    """Each restricted element's conditions in the reader's words, as the tariff pages word them."""
+    if tariff is None:
+        return {}
+    return {index: describe_restrictions(element.restrictions) for index, element in enumerate(tariff.elements)
+            if element.restrictions is not None}
 
 
 def _whole_seconds(seconds) -> int:
