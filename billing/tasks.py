@@ -11,7 +11,7 @@ from django.db import OperationalError
 
 from billing.adhoc import tasks as adhoc_tasks  # noqa: F401  (registers billing.adhoc_settle, ...)
 from billing.cdrs import cdr_create_for_session, sessions_to_rate
-from billing.invoicing import rendering as invoicing_rendering  # noqa: F401  (registers billing.render_invoice_pdf)
+from billing.invoicing import rendering as invoicing_rendering  # noqa: F401  (render_invoice_pdf, send_invoice_email)
 from billing.invoicing import tasks as invoicing_tasks  # noqa: F401  (registers billing.close_billing_period)
 from billing.payments import tasks as payments_tasks  # noqa: F401  (registers billing.collect_invoice, ...)
 from stations.models import ChargingSession

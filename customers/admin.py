@@ -12,8 +12,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
+from billing.payments import PAYMENT_STATES, customers_filter_payment_state
 from customers.models import AccountDeletionRequest, Customer, CustomerGroup, IdToken, User
-from evbackoffice.admin import ReadOnlyMixin
+from evbackoffice.admin import ReadOnlyMixin, export_as_csv
 
 
 class IdTokenInline(admin.TabularInline):
@@ -36,10 +37,25 @@ class UserInline(ReadOnlyMixin, admin.TabularInline):
     verbose_name_plural = _("users")
 
 
+class PaymentStateFilter(admin.SimpleListFilter):
+    """Where the customer stands in billing's dunning (failed collections of their invoices)."""
+
+    title = _("payment")
+    parameter_name = "payment"
+
+    def lookups(self, request, model_admin):
+        return list(PAYMENT_STATES.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in PAYMENT_STATES:
+            return customers_filter_payment_state(queryset, self.value())
+        return queryset
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ("number", "name", "kind", "email", "country", "currency", "status", "token_count")
-    list_filter = ("kind", "status", ("country", CountryFilter), "currency")
+    list_filter = ("kind", "status", PaymentStateFilter, ("country", CountryFilter), "currency")
     search_fields = ("name", "email", "number", "vat_id")
     readonly_fields = ("number", "created_at", "updated_at")
     fieldsets = (
@@ -51,7 +67,7 @@ class CustomerAdmin(admin.ModelAdmin):
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
     inlines = (IdTokenInline, UserInline)
-    actions = ("suspend", "reactivate")
+    actions = ("suspend", "reactivate", export_as_csv)
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(token_count=Count("tokens"))
@@ -118,7 +134,7 @@ class IdTokenAdmin(admin.ModelAdmin):
     search_fields = ("uid", "visual_number", "contract_id", "customer__name")
     autocomplete_fields = ("customer", "user")
     readonly_fields = ("created_at", "updated_at")
-    actions = ("block", "unblock")
+    actions = ("block", "unblock", export_as_csv)
 
     @admin.action(description=_("Block the selected tokens"), permissions=["change"])
     def block(self, request, queryset) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F
@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries.filters import CountryFilter
 
-from evbackoffice.admin import ReadOnlyMixin
+from billing.cdrs import session_reprice
+from billing.cdrs.review import REPRICE_FLAGGED, REPRICE_HAS_RECORD, REPRICE_PRICED
+from evbackoffice.admin import ReadOnlyMixin, export_as_csv
 from stations.admin_ocpp import ChargePointCommandsMixin
 from stations.models import ChargePoint, ChargingSession, Connector, Evse, Location, MeterValue
 
@@ -324,6 +326,9 @@ class ChargingSessionAdmin(ReadOnlyAdmin):
         (_("Record"), {"fields": ("created_at", "updated_at")}),
     )
     readonly_fields = ("duration", "energy_kwh", "meter_values_link")
+    actions = ("reprice", export_as_csv)
+    #: Reasons listed in the message after pricing again; the rest are counted.
+    REPRICE_REASONS_SHOWN = 20
 
     @admin.display(description=_("energy (kWh)"), ordering=F("meter_stop_wh") - F("meter_start_wh"))
     def energy_kwh(self, session: ChargingSession) -> str:
@@ -338,6 +343,49 @@ class ChargingSessionAdmin(ReadOnlyAdmin):
         if duration_s is None:
             return self.get_empty_value_display()
         return str(timedelta(seconds=duration_s))
+
+    def has_reprice_permission(self, request, obj=None) -> bool:
+        # Pricing makes charge records: the permission that lets staff credit and correct them.
+        return request.user.has_perm("billing.add_chargedetailrecord")
+
+    @admin.action(description=_("Price the selected flagged sessions again (after fixing tariff or readings)"),
+                  permissions=["reprice"])
+    def reprice(self, request, queryset) -> None:
+        """Rates each flagged session again: priced (flag cleared) or flagged again with the new reason. A
+        session with a charge record is skipped: its record is corrected from the record's page."""
+        outcomes: dict[str, list] = {}
+        sessions = queryset.select_related("charge_point").order_by("pk")
+        for session in sessions.filter(needs_review=True).iterator(chunk_size=200):
+            result = session_reprice(session_id=session.pk)
+            outcomes.setdefault(result.outcome, []).append((session, result))
+        self._report_repricing(request, outcomes, not_flagged=sessions.filter(needs_review=False).count())
+
+    def _report_repricing(self, request, outcomes: dict[str, list], *, not_flagged: int) -> None:
+        if priced := len(outcomes.pop(REPRICE_PRICED, [])):
+            self.message_user(request, ngettext(
+                "%(count)d session priced; its review flag is cleared.",
+                "%(count)d sessions priced; their review flags are cleared.", priced) % {"count": priced},
+                messages.SUCCESS)
+        if flagged := outcomes.pop(REPRICE_FLAGGED, []):
+            self.message_user(request, ngettext(
+                "%(count)d session still cannot be priced and stays flagged:",
+                "%(count)d sessions still cannot be priced and stay flagged:", len(flagged)) % {
+                "count": len(flagged)}, messages.WARNING)
+            for session, result in flagged[: self.REPRICE_REASONS_SHOWN]:
+                self.message_user(request, f"{session}: {result.reason}", messages.WARNING)
+            if len(flagged) > self.REPRICE_REASONS_SHOWN:
+                self.message_user(request, _("… and %(count)d more: filter the list by \"needs review\".") % {
+                    "count": len(flagged) - self.REPRICE_REASONS_SHOWN}, messages.WARNING)
+        if rated := len(outcomes.pop(REPRICE_HAS_RECORD, [])):
+            self.message_user(request, ngettext(
+                "%(count)d session skipped: it has a charge record; correct the record instead.",
+                "%(count)d sessions skipped: they have charge records; correct the records instead.", rated) % {
+                "count": rated}, messages.WARNING)
+        if skipped := not_flagged + sum(len(rows) for rows in outcomes.values()):
+            self.message_user(request, ngettext(
+                "%(count)d session skipped: not flagged for review, or still charging.",
+                "%(count)d sessions skipped: not flagged for review, or still charging.", skipped) % {
+                "count": skipped}, messages.INFO)
 
     @admin.display(description=_("meter values"))
     def meter_values_link(self, session: ChargingSession) -> str:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from billing.cdrs import cdr_correct, cdr_credit
 from billing.models import ChargeDetailRecord, Tariff
 from billing.pricing import quantize_price
-from evbackoffice.admin import ReadOnlyMixin
+from evbackoffice.admin import ReadOnlyMixin, export_as_csv
 
 
 class ReasonForm(forms.Form):
@@ -44,7 +44,10 @@ class ChargeDetailRecordAdmin(ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["transaction_id", "charge_point_identity", "ocpi_id"]
     list_select_related = ["customer"]
     date_hierarchy = "start_date_time"
-    actions = ["credit_selected", "correct_selected"]
+    actions = ["credit_selected", "correct_selected", export_as_csv]
+    # The export's money columns are exact decimals with the currency beside them, not "10.89 EUR".
+    csv_export_columns = ["ocpi_id", "kind", "start_date_time", "charge_point_identity", "transaction_id", "customer",
+                          "energy_kwh", "total_cost_excl_vat", "total_cost_incl_vat", "currency"]
     fieldsets = [
         (None, {"fields": ["ocpi_id", "kind", "related_records", "reason", "created_by", "created_at"]}),
         (_("Session"), {"fields": ["session", "charge_point_identity", "transaction_id", "start_date_time",

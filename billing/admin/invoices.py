@@ -12,8 +12,10 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from billing.invoicing import (
     billing_periods_close_ending,
@@ -26,9 +28,11 @@ from billing.invoicing import (
     line_amounts_open,
     month_period,
 )
+from billing.invoicing.emailing import invoice_email_resend
 from billing.invoicing.periods import previous_month
 from billing.models import BillingProfile, Invoice, InvoiceLine, OperatorProfile
-from billing.payments import dunning_state, invoices_with_dunning
+from billing.payments import PAYMENT_STATES, dunning_state, invoices_filter_payment_state, invoices_with_dunning
+from evbackoffice.admin import export_as_csv
 
 FORM_TEMPLATE = "admin/billing/invoice/form.html"
 
@@ -90,16 +94,31 @@ class InvoiceLineInline(admin.TabularInline):
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
+class PaymentStateFilter(admin.SimpleListFilter):
+    """Where the invoice stands in dunning: collection failed, the customer's tokens blocked for it, or paid."""
+
+    title = _("payment")
+    parameter_name = "payment"
+
+    def lookups(self, request, model_admin):
+        return list(PAYMENT_STATES.items())
+
+    def queryset(self, request, queryset):
+        if self.value() in PAYMENT_STATES:
+            return invoices_filter_payment_state(queryset, self.value())
+        return queryset
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
     list_display = ["document", "kind", "customer", "period_start", "issue_date", "total_incl_vat", "currency",
-                    "state", "collection", "pdf_state"]  # fmt: skip
-    list_filter = ["kind", "status", "period_start", "einvoice"]
+                    "state", "collection", "pdf_state", "emailed"]  # fmt: skip
+    list_filter = ["kind", "status", PaymentStateFilter, "period_start", "einvoice"]
     search_fields = ["number", "customer__name", "customer__number"]
     list_select_related = ["customer"]
     raw_id_fields = ["customer"]
     inlines = [InvoiceLineInline]
-    actions = ["issue_selected", "credit_selected"]
+    actions = ["issue_selected", "credit_selected", "email_again", export_as_csv]
     DRAFT_FIELDS = ["customer", "currency", "period_start", "period_end", "notes"]
 
     def get_queryset(self, request):
@@ -110,7 +129,7 @@ class InvoiceAdmin(admin.ModelAdmin):
             return self.DRAFT_FIELDS
         return ["kind", "status", "number", "credited_invoice", "reason", *self.DRAFT_FIELDS, "issue_date",
                 "due_date", "total_excl_vat", "total_vat", "total_incl_vat", "vat_breakdown", "einvoice", "supplier",
-                "buyer", "pdf", "pdf_sha256", "pdf_error", "paid_at", "credit_link"]  # fmt: skip
+                "buyer", "pdf", "pdf_sha256", "pdf_error", "emailed_at", "paid_at", "credit_link"]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
@@ -161,6 +180,13 @@ class InvoiceAdmin(admin.ModelAdmin):
             return format_html('<a href="{}">PDF</a>', reverse("accounting:invoice-pdf", args=[obj.pk]))
         return _("failed") if obj.pdf_error else ("…" if obj.is_issued else "")
 
+    @admin.display(description=_("e-mailed"), ordering="emailed_at")
+    def emailed(self, obj):
+        """When the document last went to the customer; "not yet" for an issued one still waiting."""
+        if obj.emailed_at:
+            return formats.localize(timezone.template_localtime(obj.emailed_at))
+        return _("not yet") if obj.is_issued else ""
+
     @admin.display(description=_("credit note"))
     def credit_link(self, obj):
         if obj.kind != Invoice.Kind.INVOICE or not obj.is_issued:
@@ -186,6 +212,29 @@ class InvoiceAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{invoice.customer}: {' '.join(error.messages)}", messages.ERROR)
         if issued:
             self.message_user(request, _("Issued %s.") % ", ".join(issued), messages.SUCCESS)
+
+    @admin.action(description=_("Send again by e-mail"), permissions=["change"])
+    def email_again(self, request, queryset):
+        """An explicit resend to each customer's current address, e.g. after they lost it or changed it. Drafts
+        and documents still without a PDF are refused by name."""
+        queued = 0
+        for invoice in queryset.select_related("customer").order_by("pk"):
+            try:
+                invoice_email_resend(invoice=invoice)
+            except ValidationError:
+                if not invoice.is_issued:
+                    refusal = _("%(invoice)s for %(customer)s is a draft: only issued documents are e-mailed.")
+                else:
+                    refusal = _("%(invoice)s has no PDF yet: it is e-mailed once its PDF is rendered.")
+                self.message_user(request, refusal % {"invoice": invoice, "customer": invoice.customer},
+                                  messages.WARNING)
+            else:
+                queued += 1
+        if queued:
+            self.message_user(request, ngettext(
+                "%(count)d document is being e-mailed again; the list shows when it was sent.",
+                "%(count)d documents are being e-mailed again; the list shows when each was sent.", queued,
+            ) % {"count": queued}, messages.SUCCESS)
 
     @admin.action(description=_("Issue a credit note for the selected invoice"), permissions=["change"])
     def credit_selected(self, request, queryset):

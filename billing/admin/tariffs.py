@@ -24,6 +24,7 @@ from billing.models import PriceFeed, Tariff, TariffAssignment, TariffElement
 from billing.pricing import DayOfWeek, TariffError
 from billing.pricing.money import is_currency_in_use
 from billing.tariffs.convert import HEADER_COLUMNS, element_field_for_path
+from evbackoffice.admin import export_as_csv
 
 DAY_CHOICES = [(day.value, day.value.title()) for day in DayOfWeek]
 
@@ -158,7 +159,7 @@ class TariffAdmin(admin.ModelAdmin):
     list_filter = ("currency", "type")
     search_fields = ("name", "ocpi_id")
     readonly_fields = ("summary", "created_at", "last_updated")
-    actions = ("duplicate",)
+    actions = ("duplicate", export_as_csv)
     save_on_top = True
     fieldsets = (
         (None, {"fields": ("name", "summary", "currency", "type")}),

@@ -4,8 +4,8 @@ with the reason.
 
 Which tariff: the customer's membership tariff (`billing.loyalty.membership_tariff`) wins over the one assigned
 to the connector (`billing.tariffs.tariff_for_session`), both as they were at the session's start. Sessions
-already flagged for review (by the station layer or an earlier rating) are left for a person: clearing the flag
-in the admin saves the session, which rates it.
+already flagged for review (by the station layer or an earlier rating) are left for a person: once the cause is
+fixed, the sessions admin's "price again" action rates them (`review.session_reprice`).
 """
 
 from __future__ import annotations

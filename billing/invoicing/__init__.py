@@ -13,7 +13,7 @@ period closes when), `drafting` (which records and lines), `vat` (categories, re
 
 Modules: `periods`, `vat`, `numbering`, `drafting`, `services`, `credit_notes`, `selectors`, `tasks`
 (Celery: `billing.close_billing_period`, `billing.close_customer_period`). PDF rendering is `rendering`, `pdf`
-and `facturx`.
+and `facturx`; e-mailing the rendered document to the customer is `emailing` (`billing.send_invoice_email`).
 """
 
 from .credit_notes import credit_note_issue, line_amounts_open

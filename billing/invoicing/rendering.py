@@ -1,5 +1,6 @@
 """Rendering issued invoices to PDF in the background: the Celery task `billing.render_invoice_pdf`, the
-service that stores a document once, what staff see when it keeps failing, and their retry.
+service that stores a document once, what staff see when it keeps failing, and their retry. Once the PDF is
+stored, the task queues the e-mail to the customer (`billing.invoicing.emailing`).
 
 The PDF is written once (here, and by the PostgreSQL triggers): a rendered invoice is never rendered again, so
 a redelivered message or a second worker finds it done. Rendering runs outside any transaction (it takes a
@@ -22,6 +23,7 @@ from django.utils import timezone
 
 from billing.models import Invoice
 
+from .emailing import invoice_email_request
 from .pdf import render_invoice_pdf_bytes
 
 logger = logging.getLogger(__name__)
@@ -99,9 +101,9 @@ class RenderTask(DjangoTask):  # DjangoTask gives delay_on_commit
     soft_time_limit=120, time_limit=150,
 )
 def render_invoice_pdf(self, invoice_id: int) -> str | None:
-    """Render and store the PDF of an issued invoice; returns its SHA-256 (None: no such issued invoice).
-    On a worker, failures are retried with exponential backoff (10 s, 20 s, ... up to 10 minutes, 5 times),
-    then the invoice is flagged (`pdf_error`)."""
+    """Render and store the PDF of an issued invoice, then queue its e-mail to the customer; returns its SHA-256
+    (None: no such issued invoice). On a worker, failures are retried with exponential backoff (10 s, 20 s, ...
+    up to 10 minutes, 5 times), then the invoice is flagged (`pdf_error`)."""
     try:
         invoice = invoice_pdf_render(invoice_id=invoice_id)
     except Exception as error:
@@ -112,4 +114,8 @@ def render_invoice_pdf(self, invoice_id: int) -> str | None:
         logger.exception("Rendering the PDF of invoice %s inline failed", invoice_id)
         invoice_pdf_failed(invoice_id=invoice_id, error=error)
         return None
-    return invoice.pdf_sha256 if invoice is not None else None
+    if invoice is None:
+        return None
+    # Also when the PDF was stored by an earlier run whose e-mail message was lost: the e-mail task checks.
+    invoice_email_request(invoice=invoice)
+    return invoice.pdf_sha256

@@ -1,8 +1,10 @@
 """Reads for the accountants' pages: an invoice's state (draft, issued, paid, overdue, credited), for one
-invoice or as an annotation and filter on a list."""
+invoice or as an annotation and filter on a list; and an issued document's stored PDF, checked."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import date
 from decimal import Decimal
 
@@ -24,6 +26,8 @@ from django.db.models.functions import Coalesce
 from billing.models import Invoice, InvoiceLine
 
 from .periods import billing_today
+
+logger = logging.getLogger(__name__)
 
 STATUSES = ("draft", "issued", "paid", "overdue", "credited")
 _EXACT = DecimalField(max_digits=18, decimal_places=6)
@@ -85,3 +89,20 @@ def invoice_status(invoice: Invoice, *, today: date | None = None) -> str:
     if invoice.due_date is not None and invoice.due_date < (today or billing_today()):
         return "overdue"
     return "issued"
+
+
+def invoice_pdf_verified(invoice: Invoice) -> bytes | None:
+    """The stored document if it is there and unchanged (its SHA-256 is the one recorded when it was stored),
+    else None, with the reason logged for staff: a damaged or replaced file is never handed out as the invoice,
+    neither downloaded nor e-mailed."""
+    if not invoice.pdf:
+        return None
+    if not invoice.pdf.storage.exists(invoice.pdf.name):
+        logger.error("The stored PDF of %s %s is missing from storage", invoice.kind, invoice.number)
+        return None
+    with invoice.pdf.open("rb") as stored:
+        content = stored.read()
+    if invoice.pdf_sha256 and hashlib.sha256(content).hexdigest() != invoice.pdf_sha256:
+        logger.error("The stored PDF of %s %s does not match its SHA-256", invoice.kind, invoice.number)
+        return None
+    return content

@@ -137,6 +137,9 @@ class Invoice(models.Model):
     pdf_attempts = models.PositiveSmallIntegerField(default=0)
     pdf_error = models.TextField(blank=True, help_text=_("Why rendering failed; staff retry from the admin."))
     paid_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(
+        _("e-mailed"), null=True, blank=True, help_text=_("When the document was last e-mailed to the customer."),
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     issued_at = models.DateTimeField(null=True, blank=True)
 
@@ -168,8 +171,10 @@ class Invoice(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number or _('(draft)')}"
 
-    # Once issued, only the rendered PDF (written once) and the payment state may still be set.
-    MUTABLE_WHEN_ISSUED = frozenset({"pdf", "pdf_sha256", "pdf_rendered_at", "pdf_attempts", "pdf_error", "paid_at"})
+    # Once issued, only the rendered PDF (written once), the payment state and when it was e-mailed may be set.
+    MUTABLE_WHEN_ISSUED = frozenset(
+        {"pdf", "pdf_sha256", "pdf_rendered_at", "pdf_attempts", "pdf_error", "paid_at", "emailed_at"}
+    )
 
     def save(self, *args, **kwargs):
         if self.pk is not None and self.is_issued:

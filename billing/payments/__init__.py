@@ -10,6 +10,7 @@ and dunning. Services write, selectors read; the provider interface is in `provi
     prepaid_settle_invoice(invoice=inv)                  # all or nothing from the balance
     prepaid_allows_charging(customer=c) -> bool          # OCPP Authorize: balance >= PREPAID_MINIMUM_BALANCE
     dunning_state(invoice) -> DunningState               # collecting / failed / paid / written_off
+    customers_filter_payment_state(qs, "in_dunning")     # list filters: in_dunning / tokens_blocked / paid_up
 
 Tasks: `billing.collect_invoice`, `billing.retry_failed_collections` (hourly beat).
 """
@@ -38,10 +39,21 @@ from .prepaid import (
     prepaid_top_up,
 )
 from .refunds import credit_note_refund
-from .selectors import DunningState, dunning_state, invoices_with_dunning, payments_of_invoice
+from .selectors import (
+    PAYMENT_STATES,
+    DunningState,
+    customers_filter_payment_state,
+    dunning_state,
+    invoices_filter_payment_state,
+    invoices_with_dunning,
+    payments_of_invoice,
+)
 
 __all__ = [
+    "PAYMENT_STATES",
     "DunningState",
+    "customers_filter_payment_state",
+    "invoices_filter_payment_state",
     "PaymentError",
     "credit_note_refund",
     "default_method",

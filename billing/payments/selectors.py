@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
-from billing.models import Invoice, Payment
+from billing.models import DunningCase, Invoice, Payment
 
 
 @dataclass(frozen=True)
@@ -39,3 +40,40 @@ def invoices_with_dunning(queryset: QuerySet[Invoice]) -> QuerySet[Invoice]:
 
 def payments_of_invoice(invoice: Invoice) -> QuerySet[Payment]:
     return Payment.objects.filter(invoice=invoice).order_by("attempt", "pk")
+
+
+# --- where customers and invoices stand in dunning (the admin's list filters) ----------------------------------
+#: Payment states for list filters: a collection failed and is still open (retrying or waiting for staff); the
+#: tokens are blocked for non-payment now; nothing is owed through dunning.
+PAYMENT_STATES = {
+    "in_dunning": _("in dunning"),
+    "tokens_blocked": _("tokens blocked for non-payment"),
+    "paid_up": _("paid up"),
+}
+_IN_DUNNING = Q(state=DunningCase.State.FAILED)
+_TOKENS_BLOCKED = Q(tokens_blocked_at__isnull=False, tokens_reinstated_at__isnull=True)
+_OPEN = Q(state__in=[DunningCase.State.COLLECTING, DunningCase.State.FAILED])
+
+
+def customers_filter_payment_state(queryset: QuerySet, state: str) -> QuerySet:
+    """The customers of `queryset` in one of PAYMENT_STATES, as EXISTS subqueries of the list's one query.
+    Paid up: no collection open (neither collecting nor failed) and no tokens blocked for non-payment."""
+    cases = DunningCase.objects.filter(invoice__customer=OuterRef("pk"))
+    if state == "in_dunning":
+        return queryset.filter(Exists(cases.filter(_IN_DUNNING)))
+    if state == "tokens_blocked":
+        return queryset.filter(Exists(cases.filter(_TOKENS_BLOCKED)))
+    if state == "paid_up":
+        return queryset.exclude(Exists(cases.filter(_OPEN | _TOKENS_BLOCKED)))
+    raise ValueError(f"{state!r} is not one of {', '.join(PAYMENT_STATES)}")
+
+
+def invoices_filter_payment_state(queryset: QuerySet[Invoice], state: str) -> QuerySet[Invoice]:
+    """The invoices of `queryset` in one of PAYMENT_STATES (a join on their dunning case); paid up: paid."""
+    if state == "in_dunning":
+        return queryset.filter(dunning__state=DunningCase.State.FAILED)
+    if state == "tokens_blocked":
+        return queryset.filter(dunning__tokens_blocked_at__isnull=False, dunning__tokens_reinstated_at__isnull=True)
+    if state == "paid_up":
+        return queryset.filter(paid_at__isnull=False)
+    raise ValueError(f"{state!r} is not one of {', '.join(PAYMENT_STATES)}")

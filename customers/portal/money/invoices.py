@@ -4,8 +4,6 @@ The PDF is the document the rendering task stored once after issue, served as it
 the request (an issued invoice's document must not vary), and its SHA-256 is checked against the one recorded
 when it was stored, so a damaged or replaced file is never handed out as the invoice."""
 
-import hashlib
-import logging
 from datetime import timedelta
 
 from django.http import HttpRequest, HttpResponse
@@ -17,13 +15,12 @@ from django.views.decorators.http import require_GET
 
 from billing.accounting.exports import pdf_missing
 from billing.invoicing import invoice_status
+from billing.invoicing.selectors import invoice_pdf_verified
 from billing.models import Invoice
 from billing.portal_selectors import customer_documents
 from customers.portal.access import manager_required
 
 from .common import page_of
-
-logger = logging.getLogger(__name__)
 
 STATUS_LABELS = {
     "issued": (gettext_lazy("open"), "busy"),
@@ -52,16 +49,6 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/money/invoices.html", {"page": page, "rows": rows})
 
 
-def _stored_pdf(invoice: Invoice) -> bytes | None:
-    """The stored document if it is there and unchanged, else None (the reason is logged for staff)."""
-    with invoice.pdf.open("rb") as stored:
-        content = stored.read()
-    if invoice.pdf_sha256 and hashlib.sha256(content).hexdigest() != invoice.pdf_sha256:
-        logger.error("The stored PDF of %s %s does not match its SHA-256", invoice.kind, invoice.number)
-        return None
-    return content
-
-
 @require_GET
 @manager_required
 def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
@@ -71,7 +58,7 @@ def invoice_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     ).first()
     if invoice is None:
         return render(request, "portal/money/pdf_missing.html", {"invoice": None}, status=404)
-    content = None if pdf_missing(invoice) else _stored_pdf(invoice)
+    content = None if pdf_missing(invoice) else invoice_pdf_verified(invoice)
     if content is None:
         return render(request, "portal/money/pdf_missing.html", {"invoice": invoice}, status=404)
     response = HttpResponse(content, content_type="application/pdf")
