@@ -115,6 +115,16 @@ def serve_asgi(**config):
             connections.settings[alias]["CONN_MAX_AGE"] = seconds
 
 
+@pytest.fixture(scope="session", autouse=True)
+def background_connections_closed_at_the_end(django_db_setup, django_db_blocker):
+    """Consumer tests run the OCPP database pool in-process, outside any live server; its threads' connections
+    would stay open to the end of the run, and PostgreSQL refuses to drop a test database that is still in use.
+    Requesting django_db_setup makes this teardown run before the databases are dropped."""
+    yield
+    with django_db_blocker.unblock():
+        close_background_connections()
+
+
 @pytest.fixture
 def live_asgi_server(transactional_db):
     with serve_asgi() as url:
