@@ -25,7 +25,7 @@ from django.utils.translation import gettext
 
 from . import local_time
 from .money import quantize_price
-from .tariffs import Dimension
+from .tariffs import Dimension, describe_seconds
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -266,13 +266,7 @@ def _shown_kwh(wh: Decimal) -> str:
 
 
 def _duration(seconds: Decimal) -> str:
-    whole = int(seconds.to_integral_value())
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    words = [f"{hours} h"] if hours else []
-    words += [f"{minutes} min"] if minutes else []
-    words += [f"{secs} s"] if secs or not words else []
-    return " ".join(words)
+    return describe_seconds(int(seconds.to_integral_value()))
 
 
 _HH_MM = [f"{hour:02d}:{minute:02d}" for hour in range(24) for minute in range(60)]

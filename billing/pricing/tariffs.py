@@ -118,9 +118,9 @@ class TariffRestrictions:
         parts += _describe_range(self.min_current, self.max_current, "A", from_word=">=", below_word="<")
         parts += _describe_range(self.min_power, self.max_power, "kW", from_word=">=", below_word="<")
         if self.min_duration is not None:
-            parts.append(f"after {_describe_seconds(self.min_duration)}")
+            parts.append(f"after {describe_seconds(self.min_duration)}")
         if self.max_duration is not None:
-            parts.append(f"first {_describe_seconds(self.max_duration)}")
+            parts.append(f"first {describe_seconds(self.max_duration)}")
         if self.reservation is ReservationRestriction.RESERVATION:
             parts.append("reservation")
         elif self.reservation is ReservationRestriction.RESERVATION_EXPIRES:
@@ -355,7 +355,8 @@ def _number(value: Decimal) -> str:
     return text
 
 
-def _describe_seconds(seconds: int) -> str:
+def describe_seconds(seconds: int) -> str:
+    """A duration as drivers and staff read it: \"1 h 30 min\", \"45 s\"."""
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     words = [f"{hours} h"] if hours else []

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from billing.models import Tariff, TariffAssignment
 from customers.models import Customer, CustomerGroup
@@ -106,27 +106,36 @@ def describe_assignment(assignment: TariffAssignment) -> str:
     return f'"{assignment.tariff.name}" at {assignment.scope_label}, {group}, {period}'
 
 
+# Assignments to the whole network: no connector, charge point or location.
+NETWORK_SCOPE = Q(connector__isnull=True, charge_point__isnull=True, location__isnull=True)
+
+
 def tariff_for_session(*, connector: Connector, customer: Customer | None, at: datetime) -> Tariff | None:
     """The tariff that prices a session starting at `at` on `connector` for `customer` (see the package
     docstring for the rule), or None when no assignment applies."""
     charge_point = connector.evse.charge_point
     scope = (Q(connector=connector) | Q(charge_point=charge_point) | Q(location_id=charge_point.location_id)
-             | Q(connector__isnull=True, charge_point__isnull=True, location__isnull=True))
+             | NETWORK_SCOPE)
+    ranked = sorted(assignments_in_force(scope=scope, customer=customer, at=at), key=assignment_rank)
+    return ranked[0].tariff if ranked else None
+
+
+def assignments_in_force(*, scope: Q, customer: Customer | None, at: datetime) -> QuerySet[TariffAssignment]:
+    """The assignments within `scope` that apply at `at` to `customer` (public ones, and their groups'), with
+    the assignment's and the tariff's own validity checked: the candidates the selection rule ranks."""
     groups = Q(customer_group__isnull=True)
     if customer is not None:
         groups |= Q(customer_group__customers=customer)
-    candidates = (
+    return (
         TariffAssignment.objects.filter(scope, groups, valid_from__lte=at)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
         .filter(Q(tariff__start_date_time__isnull=True) | Q(tariff__start_date_time__lte=at))
         .filter(Q(tariff__end_date_time__isnull=True) | Q(tariff__end_date_time__gt=at))
         .select_related("tariff", "customer_group").distinct()
     )
-    ranked = sorted(candidates, key=_rank)
-    return ranked[0].tariff if ranked else None
 
 
-def _rank(assignment: TariffAssignment) -> tuple:
+def assignment_rank(assignment: TariffAssignment) -> tuple:
     # Group before everyone, then the most specific scope; ties (a customer in two groups with assignments at
     # the same level) go to the latest start, then to the group whose name sorts first, then the oldest row.
     specificity = next((3 - i for i, name in enumerate(_SCOPES) if getattr(assignment, f"{name}_id")), 0)

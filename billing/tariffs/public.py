@@ -26,12 +26,12 @@ from django.utils.translation import get_language, gettext, gettext_lazy
 
 from billing import pricing
 from billing.loyalty import membership_tariff
-from billing.models import Tariff, TariffAssignment, TariffElement
+from billing.models import Tariff, TariffElement
 from billing.pricing import Dimension, TariffError, local_time
 from billing.pricing.engine import _Restriction
-from billing.pricing.tariffs import describe_day_numbers
+from billing.pricing.tariffs import describe_day_numbers, describe_seconds
 
-from .assignments import _rank
+from .assignments import NETWORK_SCOPE, assignment_rank, assignments_in_force
 from .convert import tariff_to_pricing
 from .summary import _gross, _money
 
@@ -93,7 +93,7 @@ def connector_tariffs(
         keys = (("connector", connector.id), ("cp", connector.charge_point_id), ("location", connector.location_id),
                 ("network", None))
         candidates = [assignment for key in keys for assignment in by_scope.get(key, [])]
-        result[connector.id] = min(candidates, key=_rank).tariff if candidates else None
+        result[connector.id] = min(candidates, key=assignment_rank).tariff if candidates else None
     return result
 
 
@@ -101,18 +101,9 @@ def _assignments_by_scope(connectors: list[ConnectorPlace], customer, at: dateti
     scope = (Q(connector_id__in={c.id for c in connectors})
              | Q(charge_point_id__in={c.charge_point_id for c in connectors})
              | Q(location_id__in={c.location_id for c in connectors})
-             | Q(connector__isnull=True, charge_point__isnull=True, location__isnull=True))
-    groups = Q(customer_group__isnull=True)
-    if customer is not None:
-        groups |= Q(customer_group__customers=customer)
-    assignments = (
-        TariffAssignment.objects.filter(scope, groups, valid_from__lte=at)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
-        .filter(Q(tariff__start_date_time__isnull=True) | Q(tariff__start_date_time__lte=at))
-        .filter(Q(tariff__end_date_time__isnull=True) | Q(tariff__end_date_time__gt=at))
-        .select_related("tariff", "customer_group").distinct()
-        .prefetch_related(Prefetch("tariff__elements", queryset=TariffElement.objects.select_related("energy_feed")))
-    )
+             | NETWORK_SCOPE)
+    assignments = assignments_in_force(scope=scope, customer=customer, at=at).prefetch_related(
+        Prefetch("tariff__elements", queryset=TariffElement.objects.select_related("energy_feed")))
     by_scope: dict[tuple, list] = {}
     for assignment in assignments:
         if assignment.connector_id:
@@ -273,9 +264,9 @@ def describe_restrictions(r: pricing.TariffRestrictions) -> str:
                             (r.min_current, r.max_current, "A")):
         parts += _range(low, high, unit)
     if r.min_duration is not None:
-        parts.append(gettext("after %(duration)s") % {"duration": _duration(r.min_duration)})
+        parts.append(gettext("after %(duration)s") % {"duration": describe_seconds(r.min_duration)})
     if r.max_duration is not None:
-        parts.append(gettext("first %(duration)s") % {"duration": _duration(r.max_duration)})
+        parts.append(gettext("first %(duration)s") % {"duration": describe_seconds(r.max_duration)})
     if r.reservation is pricing.ReservationRestriction.RESERVATION:
         parts.append(gettext("reservation"))
     elif r.reservation is pricing.ReservationRestriction.RESERVATION_EXPIRES:
@@ -298,15 +289,6 @@ def _range(low, high, unit: str) -> list[str]:
     if high is not None:
         return [gettext("below %(value)s %(unit)s") % {"value": number(high), "unit": unit}]
     return []
-
-
-def _duration(seconds: int) -> str:
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    words = [f"{hours} h"] if hours else []
-    words += [f"{minutes} min"] if minutes else []
-    words += [f"{seconds} s"] if seconds or not words else []
-    return " ".join(words)
 
 
 # -- what applies now ---------------------------------------------------------------------------------------
