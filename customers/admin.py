@@ -14,7 +14,7 @@ from django_countries.filters import CountryFilter
 
 from billing.payments import PAYMENT_STATES, customers_filter_payment_state
 from customers.models import AccountDeletionRequest, Customer, CustomerGroup, IdToken, User
-from evbackoffice.admin import ReadOnlyMixin, export_as_csv
+from evbackoffice.admin import ReadOnlyMixin, export_as_csv, selector_filter
 
 
 class IdTokenInline(admin.TabularInline):
@@ -37,19 +37,8 @@ class UserInline(ReadOnlyMixin, admin.TabularInline):
     verbose_name_plural = _("users")
 
 
-class PaymentStateFilter(admin.SimpleListFilter):
-    """Where the customer stands in billing's dunning (failed collections of their invoices)."""
-
-    title = _("payment")
-    parameter_name = "payment"
-
-    def lookups(self, request, model_admin):
-        return list(PAYMENT_STATES.items())
-
-    def queryset(self, request, queryset):
-        if self.value() in PAYMENT_STATES:
-            return customers_filter_payment_state(queryset, self.value())
-        return queryset
+# Where the customer stands in billing's dunning (failed collections of their invoices).
+PaymentStateFilter = selector_filter(_("payment"), "payment", PAYMENT_STATES, customers_filter_payment_state)
 
 
 @admin.register(Customer)

@@ -36,6 +36,21 @@ class ReadOnlyMixin:
         return False
 
 
+def selector_filter(title, parameter_name: str, choices: dict, select) -> type[admin.SimpleListFilter]:
+    """A list filter whose choices are applied by a selector, `select(queryset, choice)`, so that the rule lives
+    with its app (e.g. billing's payment states) and several admins filter by it the same way."""
+
+    class SelectorFilter(admin.SimpleListFilter):
+        def lookups(self, request, model_admin):
+            return list(choices.items())
+
+        def queryset(self, request, queryset):
+            return select(queryset, self.value()) if self.value() in choices else queryset
+
+    SelectorFilter.title, SelectorFilter.parameter_name = title, parameter_name
+    return SelectorFilter
+
+
 # --- CSV export ------------------------------------------------------------------------------------------------
 
 #: Columns never exported, whatever an admin lists: credentials and keys (a station's password hash, API token

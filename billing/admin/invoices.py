@@ -32,7 +32,7 @@ from billing.invoicing.emailing import invoice_email_resend
 from billing.invoicing.periods import previous_month
 from billing.models import BillingProfile, Invoice, InvoiceLine, OperatorProfile
 from billing.payments import PAYMENT_STATES, dunning_state, invoices_filter_payment_state, invoices_with_dunning
-from evbackoffice.admin import export_as_csv
+from evbackoffice.admin import export_as_csv, selector_filter
 
 FORM_TEMPLATE = "admin/billing/invoice/form.html"
 
@@ -94,19 +94,8 @@ class InvoiceLineInline(admin.TabularInline):
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
-class PaymentStateFilter(admin.SimpleListFilter):
-    """Where the invoice stands in dunning: collection failed, the customer's tokens blocked for it, or paid."""
-
-    title = _("payment")
-    parameter_name = "payment"
-
-    def lookups(self, request, model_admin):
-        return list(PAYMENT_STATES.items())
-
-    def queryset(self, request, queryset):
-        if self.value() in PAYMENT_STATES:
-            return invoices_filter_payment_state(queryset, self.value())
-        return queryset
+# Where the invoice stands in dunning: collection failed, the customer's tokens blocked for it, or paid.
+PaymentStateFilter = selector_filter(_("payment"), "payment", PAYMENT_STATES, invoices_filter_payment_state)
 
 
 @admin.register(Invoice)
