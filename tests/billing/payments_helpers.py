@@ -54,10 +54,11 @@ def _wait_until_answering(base: str, process: subprocess.Popen, timeout_s: float
 @pytest.fixture(scope="session")
 def localstripe_server():
     """The base URL of a localstripe server started for this test session."""
+    from tests.needs import missing  # not at the top: this file also runs as the localstripe process itself
     try:
         import localstripe  # noqa: F401
     except ImportError:
-        pytest.skip("localstripe is not installed (pip install -r requirements-dev.txt)")
+        missing("localstripe is not installed (pip install -r requirements-dev.txt)")
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, str(Path(__file__).resolve()), str(port)],
@@ -69,7 +70,7 @@ def localstripe_server():
     problem = _wait_until_answering(base, process)
     if problem:
         process.kill()
-        pytest.skip(f"localstripe could not start: {problem}")
+        missing(f"localstripe could not start: {problem}")
     yield base
     process.terminate()
     try:

@@ -34,6 +34,7 @@ from tests.browser.network import Network
 from tests.browser.remote import PlaywrightThread, Remote
 from tests.conftest import serve_asgi
 from tests.e2e.conftest import StationThread
+from tests.needs import missing
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts" / "browser"
@@ -61,7 +62,7 @@ def browser() -> Iterator[Remote]:
     """Chromium, launched once for the browser tests (closed after the last of them, not at the end of the
     whole suite) on Playwright's thread."""
     if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium; "
+        missing(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium; "
                     "or set CHROMIUM_PATH)")
     pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (requirements-dev.txt)")
     from playwright.sync_api import expect, sync_playwright

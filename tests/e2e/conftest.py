@@ -25,6 +25,7 @@ from stations.commands import command_request
 from stations.simulator import SessionPlan, SimulatedStation, Vehicle
 from tests.billing.factories import TariffAssignmentFactory, TariffFactory
 from tests.factories import ChargePointFactory, ConnectorFactory, EvseFactory, IdTokenFactory
+from tests.needs import missing
 
 STATION_PASSWORD = "e2e-station-password"
 BASE_DIR = Path(settings.BASE_DIR)
@@ -204,10 +205,10 @@ def process_env(**extra: str) -> dict:
     """The environment of a server or worker process on this test's database and Redis; skips the test
     where that cannot be (SQLite's in-memory test database is private to this process)."""
     if connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL (DATABASE_URL=postgres://...): other processes cannot share the "
+        missing("needs PostgreSQL (DATABASE_URL=postgres://...): other processes cannot share the "
                     "test process's SQLite test database")
     if not settings.REDIS_URL:
-        pytest.skip("needs REDIS_URL: processes hand work to each other through Redis")
+        missing("needs REDIS_URL: processes hand work to each other through Redis")
     return {**os.environ, "DATABASE_URL": database_url(connection.settings_dict), "REDIS_URL": settings.REDIS_URL,
             "DJANGO_SETTINGS_MODULE": "evbackoffice.settings", "PYTHONUNBUFFERED": "1", **extra}
 

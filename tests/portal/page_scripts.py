@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
+from tests.needs import missing
 
 STATIC = Path(__file__).resolve().parents[2] / "static" / "portal"
 
@@ -61,7 +61,7 @@ def run_page_script(name: str, test_js: str) -> dict:
     then `test_js`'s `after()` if it defines one; returns what the test put in `result`."""
     node = shutil.which("node") or shutil.which("nodejs")
     if node is None:
-        pytest.skip("Node is needed to run the page scripts")
+        missing("Node is needed to run the page scripts")
     program = (_PAGE + "let result = {};\nlet after = null;\n" + test_js
                + f"\nvm.runInContext(fs.readFileSync({json.dumps(str(STATIC / name))}, 'utf8'), context);\n"
                + "Promise.resolve().then(() => after && after()).then(() => "
