@@ -61,31 +61,34 @@ def promo_code_redeem(*, customer: Customer, code: str, at: datetime | None = No
     at = at or timezone.now()
     promo = PromoCode.objects.select_for_update(of=("self",)).filter(code__iexact=code.strip()).first()
     if promo is None:
-        raise ValidationError({"code": f"There is no promotion code {code.strip()}."})
+        raise ValidationError({"code": ValidationError(f"There is no promotion code {code.strip()}.", code="unknown")})
     if customer.status == Customer.Status.CLOSED:
-        raise ValidationError({"customer": "The customer's account is closed."})
+        raise ValidationError({"customer": ValidationError("The customer's account is closed.", code="closed")})
     problem = _why_not_redeemable(promo, customer, at)
     if problem:
-        raise ValidationError({"code": f"The promotion code {promo.code} {problem}."})
+        reason, text = problem
+        raise ValidationError({"code": ValidationError(f"The promotion code {promo.code} {text}.", code=reason)})
     return PromoRedemption.objects.create(promo_code=promo, customer=customer, redeemed_at=at)
 
 
-def _why_not_redeemable(promo: PromoCode, customer: Customer, at: datetime) -> str:
+def _why_not_redeemable(promo: PromoCode, customer: Customer, at: datetime) -> tuple[str, str] | None:
+    """(reason code, staff wording) of why the customer may not redeem the code now; None when they may.
+    The codes are the ValidationError codes callers (the portal) turn into their own words."""
     if not promo.is_active:
-        return "is no longer active"
+        return "inactive", "is no longer active"
     if at < promo.valid_from:
-        return f"is valid from {_moment(promo.valid_from)}"
+        return "not_yet_valid", f"is valid from {_moment(promo.valid_from)}"
     if promo.valid_until is not None and at >= promo.valid_until:
-        return f"expired on {_moment(promo.valid_until)}"
+        return "expired", f"expired on {_moment(promo.valid_until)}"
     if promo.discount != PromoCode.Discount.PERCENT and promo.currency != str(customer.currency):
-        return f"gives {promo.currency}; the customer pays in {customer.currency}"
+        return "currency", f"gives {promo.currency}; the customer pays in {customer.currency}"
     if promo.max_redemptions is not None and promo.redemptions.count() >= promo.max_redemptions:
-        return f"has been redeemed the most times allowed ({promo.max_redemptions})"
+        return "used_up", f"has been redeemed the most times allowed ({promo.max_redemptions})"
     per_customer = promo.max_redemptions_per_customer
     if promo.redemptions.filter(customer=customer).count() >= per_customer:
         times = "once" if per_customer == 1 else f"{per_customer} times"
-        return f"has already been redeemed by this customer (at most {times} per customer)"
-    return ""
+        return "used_by_customer", f"has already been redeemed by this customer (at most {times} per customer)"
+    return None
 
 
 def _moment(moment: datetime) -> str:

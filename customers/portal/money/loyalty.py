@@ -135,8 +135,8 @@ def promo_redeem(request: HttpRequest) -> HttpResponse:
         customer = request.user.customer
         try:
             redemption = promo_code_redeem(customer=customer, code=form.cleaned_data["code"])
-        except ValidationError:
-            form.add_error("code", promo_refusal(form.cleaned_data["code"], customer))
+        except ValidationError as refusal:
+            form.add_error("code", promo_refusal(refusal, form.cleaned_data["code"]))
         else:
             messages.success(request, _("Code %(code)s is saved: it applies to your next charging session.") % {
                 "code": redemption.promo_code.code})
@@ -144,30 +144,26 @@ def promo_redeem(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/money/loyalty.html", _loyalty_context(request, form), status=400)
 
 
-def promo_refusal(code: str, customer: Customer) -> str:
-    """Why promo_code_redeem refused, in the driver's words (the checks in the service's order)."""
+def promo_refusal(refusal: ValidationError, code: str) -> str:
+    """Why promo_code_redeem refused (its error code: the rule stays in billing), in the driver's words."""
+    reason = next((error.code for errors in refusal.error_dict.values() for error in errors), None)
     promo = PromoCode.objects.filter(code__iexact=code.strip()).first()
-    now = timezone.now()
-    if promo is None:
+    if reason == "unknown" or promo is None:
         return _("There is no promotion code “%(code)s”. Please check the spelling.") % {"code": code.strip()}
-    if customer.status == Customer.Status.CLOSED:
-        return _("Your account is closed.")
-    if not promo.is_active:
-        return _("This code is no longer valid.")
-    if now < promo.valid_from:
-        return _("This code can be used from %(day)s.") % {"day": date_format(timezone.localtime(promo.valid_from),
-                                                                              "DATETIME_FORMAT")}
-    if promo.valid_until is not None and now >= promo.valid_until:
-        return _("This code expired on %(day)s.") % {"day": date_format(timezone.localtime(promo.valid_until),
-                                                                        "DATETIME_FORMAT")}
-    if promo.discount != PromoCode.Discount.PERCENT and promo.currency != str(customer.currency):
+    if reason == "not_yet_valid":
+        return _("This code can be used from %(day)s.") % {
+            "day": date_format(timezone.localtime(promo.valid_from), "DATETIME_FORMAT")}
+    if reason == "expired":
+        return _("This code expired on %(day)s.") % {
+            "day": date_format(timezone.localtime(promo.valid_until), "DATETIME_FORMAT")}
+    if reason == "currency":
         return _("This code is for payments in %(currency)s.") % {"currency": promo.currency}
-    if promo.redemptions.filter(customer=customer).count() >= promo.max_redemptions_per_customer:
-        return _("You have already used this code.")
-    if promo.max_redemptions is not None and promo.redemptions.count() >= promo.max_redemptions:
-        return _("This code has been used up.")
-    return _("This code cannot be used right now.")
-
+    return {
+        "closed": _("Your account is closed."),
+        "inactive": _("This code is no longer valid."),
+        "used_by_customer": _("You have already used this code."),
+        "used_up": _("This code has been used up."),
+    }.get(reason, _("This code cannot be used right now."))
 
 urlpatterns = [
     path("loyalty/", loyalty_page, name="loyalty"),
