@@ -9,6 +9,7 @@ from billing.loyalty import points_balance
 from billing.models import PaymentAccount
 from billing.payments import prepaid_balance
 from billing.portal_selectors import open_invoices, open_totals, session_row, sessions_priced
+from customers.models import IdToken
 from customers.portal.access import customer_required, sees_whole_account, visible_sessions, visible_tokens
 from stations.models import ChargingSession
 
@@ -27,7 +28,7 @@ def portal_home(request: HttpRequest) -> HttpResponse:
         "customer": customer,
         "active_sessions": active,
         "recent": [session_row(session) for session in recent],
-        "has_cards": visible_tokens(user).exclude(type="Central").exists(),
+        "has_cards": visible_tokens(user).exclude(type=IdToken.Type.CENTRAL).exists(),
         "whole_account": sees_whole_account(user),
     }
     if context["whole_account"]:
