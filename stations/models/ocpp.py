@@ -13,7 +13,9 @@ from stations.models.network import ChargePoint, Connector, ConnectorStatus
 class StatusEvent(models.Model):
     """One StatusNotification: the history behind each connector's current status."""
 
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="status_events")
+    # Looked up by station through statusevent_station_time_idx; no index of its own (each costs every insert).
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="status_events",
+                                     db_index=False)
     connector = models.ForeignKey(
         Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="status_events",
         help_text=_("Empty for the station as a whole (OCPP connector 0)."),
@@ -69,7 +71,8 @@ class OcppMessage(models.Model):
         IN = "in", _("Station → us")
         OUT = "out", _("Us → station")
 
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="journal")
+    # Looked up by station through ocppmessage_station_time_idx; no index of its own (each costs every insert).
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="journal", db_index=False)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     message_type = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("2 call, 3 result, 4 error"))
     unique_id = models.CharField(max_length=36, blank=True)

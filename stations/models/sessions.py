@@ -136,10 +136,14 @@ class MeterValue(models.Model):
         SOC = "SoC"
         RPM = "RPM"
 
+    # No index of their own for session and charge_point: the (session, timestamp) and (charge_point, timestamp)
+    # indexes below serve every lookup by either, and each index costs every one of the many inserts.
     session = models.ForeignKey(
-        ChargingSession, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values"
+        ChargingSession, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values",
+        db_index=False,
     )
-    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="meter_values")
+    charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="meter_values",
+                                     db_index=False)
     connector = models.ForeignKey(
         Connector, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values",
         help_text=_("Empty for values of the whole station (OCPP connector 0)."),
