@@ -1,12 +1,14 @@
 """Group commit for the OCPP server: handlers hand over what a message must persist and await it; one writer
-per event loop commits everything waiting in ONE transaction (stations.services.batch_reports) in the
-database pool, then releases all the waiting handlers at once, so that a station is answered only once what
-its message reported is durable, at the cost of one transaction per batch instead of one per message.
+per event loop commits everything waiting in ONE transaction (stations.services.batch_reports) in a thread of
+its own with a connection that stays open, then releases all the waiting handlers at once, so that a station is
+answered only once what its message reported is durable, at the cost of one transaction per batch instead of
+one per message.
 
-Batches form by themselves under load: while one commits, the next fills. OCPP_WRITE_BATCH_WAIT_MS lets a
-batch gather a little longer; OCPP_WRITE_BATCH_MAX bounds its size. One batch commits at a time, so two
-batches never wait for each other's row locks. Events for live pages are sent after the commit, from the
-event loop, without holding up the answers.
+Batches form by themselves under load: while one commits, the next fills, and goes as soon as the previous one
+is done. An idle writer waits OCPP_WRITE_BATCH_WAIT_MS for more; OCPP_WRITE_BATCH_MAX bounds a batch's size.
+One batch commits at a time, so two batches never wait for each other's row locks (two at a time, measured,
+used more CPU per message and answered no faster: benchmarks/README.md). Events for live pages are sent after
+the commit, from the event loop, without holding up the answers.
 """
 
 import asyncio
@@ -15,7 +17,7 @@ import logging
 from django.conf import settings
 
 from stations.events import send_committed
-from stations.protocol.db import run_db
+from stations.protocol.db import run_in_writer_thread
 from stations.services.batch_reports import WriteItem, batch_commit
 
 logger = logging.getLogger(__name__)
@@ -56,23 +58,27 @@ class GroupWriter:
 
     async def _run(self) -> None:
         wait_s = settings.OCPP_WRITE_BATCH_WAIT_MS / 1000
+        formed = False
         while True:
             await self._wakeup.wait()
             self._wakeup.clear()
-            # Let the handlers that are ready right now join this batch (and, if configured, a bit longer).
-            await asyncio.sleep(wait_s)
+            if not formed:
+                # The writer was idle: let the handlers that are ready right now join this batch (and, if
+                # configured, wait a bit longer). After a commit, what queued meanwhile goes at once.
+                await asyncio.sleep(wait_s)
             limit = settings.OCPP_WRITE_BATCH_MAX
             batch, self._queue = self._queue[:limit], self._queue[limit:]
             if self._queue:
                 self._wakeup.set()
             if batch:
                 await self._commit(batch)
-            if not self._queue:
+            formed = bool(self._queue)
+            if not formed:
                 self._idle.set()
 
     async def _commit(self, batch: list[tuple[WriteItem, asyncio.Future | None]]) -> None:
         try:
-            publications, errors = await run_db(batch_commit, [item for item, _ in batch])
+            publications, errors = await run_in_writer_thread(batch_commit, [item for item, _ in batch])
         except Exception as error:  # the pool itself failed (shutdown): nobody's write is durable
             publications, errors = [], dict.fromkeys(range(len(batch)), error)
         for index, (item, future) in enumerate(batch):

@@ -181,7 +181,7 @@ async def test_handler_failing_midway_answers_internal_error_and_leaves_nothing_
 
 async def test_station_keeps_working_normally_after_a_handler_failure(station, monkeypatch):
     calls = {"n": 0}
-    original = batch_reports._apply_status
+    original = batch_reports._status_event
 
     def fails_once(report):
         calls["n"] += 1
@@ -189,7 +189,7 @@ async def test_station_keeps_working_normally_after_a_handler_failure(station, m
             raise RuntimeError("database hiccup")
         return original(report)
 
-    monkeypatch.setattr(batch_reports, "_apply_status", fails_once)
+    monkeypatch.setattr(batch_reports, "_status_event", fails_once)
     async with Station(station.identity) as cp:
         moment = timezone.now() - timedelta(seconds=5)
         assert (await cp.call("StatusNotification", status(1, "Charging", at=moment)))[2] == "InternalError"

@@ -11,13 +11,15 @@ import pytest
 from django.db import IntegrityError
 from django.utils import timezone
 
-from stations.models import ChargePoint, ChargingSession, MeterValue, OcppMessage, StatusEvent
+from stations.models import ChargePoint, ChargingSession, Connector, MeterValue, OcppMessage, StatusEvent
 from stations.protocol import writer as writer_module
+from stations.protocol.db import run_in_writer_thread
 from stations.protocol.journal import journal_row
 from stations.protocol.writer import group_writer
 from stations.services import batch_reports
 from stations.services.batch_reports import MeterReport, WriteItem
-from tests.factories import IdTokenFactory
+from tests.factories import ChargePointFactory, IdTokenFactory
+from tests.needs import missing
 from tests.stations.ocpp_helpers import Station, in_db, meter_value, sampled, start, status, stop
 
 pytestmark = pytest.mark.asyncio
@@ -81,7 +83,7 @@ async def test_a_failed_write_is_answered_with_internal_error_and_journaled(stat
     def broken(report):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(batch_reports, "_apply_status", broken)
+    monkeypatch.setattr(batch_reports, "_status_event", broken)
     async with Station(station.identity) as cp:
         reply = await cp.call("StatusNotification", status(1, "Charging", at=timezone.now()))
     assert reply[2] == "InternalError"
@@ -183,3 +185,59 @@ async def test_heartbeat_records_last_seen_before_it_is_answered(station):
         await cp.result("Heartbeat", {})
         seen = (await in_db(ChargePoint.objects.get, pk=station.pk)).last_seen_at
     assert seen is not None and seen >= before
+
+
+# --- the batch's transaction --------------------------------------------------------------------------------
+def status_report(station, connector, state: str, at: datetime) -> batch_reports.StatusReport:
+    return batch_reports.StatusReport(station.identity, 1, (
+        station.pk, connector.pk, state, "NoError", "", "", "", at, datetime.now(UTC)))
+
+
+async def test_a_connector_reported_twice_in_one_batch_takes_the_newest_report(station):
+    connector = await in_db(lambda: Connector.objects.get(evse__charge_point=station, evse__ocpp_evse_id=1))
+    now = timezone.now().replace(microsecond=0)
+    writer = group_writer()
+    await asyncio.gather(  # one batch: the newer report first, then one queued earlier by the station
+        writer.write(WriteItem(station.pk, reports=[status_report(station, connector, "Charging", now)])),
+        writer.write(WriteItem(station.pk, reports=[status_report(station, connector, "Preparing",
+                                                                  now - timedelta(seconds=30))])),
+    )
+    assert (await in_db(Connector.objects.get, pk=connector.pk)).status == "Charging"
+    assert await in_db(lambda: sorted(StatusEvent.objects.filter(connector=connector)
+                                      .values_list("status", flat=True))) == ["Charging", "Preparing"]
+
+
+async def test_frames_of_a_station_deleted_meanwhile_are_dropped_and_the_rest_of_the_batch_commits(station):
+    other = await in_db(ChargePointFactory, identity="CP-GONE")
+    gone_pk = other.pk
+    await in_db(other.delete)
+    writer = group_writer()
+    await asyncio.gather(
+        writer.write(WriteItem(station.pk, [journal_row(station.pk, "in", "[2,\"a\",\"Heartbeat\",{}]", 2, "a")])),
+        writer.write(WriteItem(gone_pk, [journal_row(gone_pk, "in", "[2,\"b\",\"Heartbeat\",{}]", 2, "b")])),
+    )
+    assert await in_db(lambda: list(OcppMessage.objects.values_list("unique_id", flat=True))) == ["a"]
+
+
+async def test_the_writer_replaces_a_database_connection_that_was_cut(station):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        missing("needs PostgreSQL: the test cuts the writer's connection from the server side")
+    writer = group_writer()
+    await writer.write(WriteItem(station.pk, [journal_row(station.pk, "in", "[2,\"1\",\"Heartbeat\",{}]", 2, "1")]))
+
+    def backend_pid():
+        from django.db import connection as own
+
+        return own.connection.info.backend_pid
+
+    def cut(pid):
+        from django.db import connection as own
+
+        with own.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    await in_db(cut, await run_in_writer_thread(backend_pid))  # as a restart or a failover of the database would
+
+    await writer.write(WriteItem(station.pk, [journal_row(station.pk, "in", "[2,\"2\",\"Heartbeat\",{}]", 2, "2")]))
+    assert await in_db(lambda: sorted(OcppMessage.objects.values_list("unique_id", flat=True))) == ["1", "2"]
