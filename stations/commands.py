@@ -169,20 +169,9 @@ def commands_expire(*, older_than_s: int = 120) -> int:
 # --- local authorisation list -----------------------------------------------------------------------------
 def local_list_payload(*, charge_point: ChargePoint, full: bool) -> dict:
     """SendLocalList payload from our tokens: all of them (Full) or what changed since the last send."""
-    from billing.payments import prepaid_customers_short
     from customers.models import IdToken
-    from stations.services.station_reports import token_decision
 
-    now = timezone.now()
-    wanted = {}
-    tokens = list(IdToken.objects.select_related("customer").order_by("uid"))
-    short = prepaid_customers_short(customer_ids={token.customer_id for token in tokens})
-    for token in tokens:
-        info = token_decision(token, moment=now, short_of_funds=token.customer_id in short).as_ocpp16()
-        wanted[token.uid] = {"idTag": token.uid, "idTagInfo": {
-            "status": info["status"], **({"expiryDate": info["expiry_date"]} if "expiry_date" in info else {}),
-            **({"parentIdTag": info["parent_id_tag"]} if "parent_id_tag" in info else {}),
-        }}
+    wanted = _wanted_entries(IdToken.objects.select_related("customer").order_by("uid"))
     version = charge_point.local_list_version + 1
     if full:
         return {"listVersion": version, "updateType": "Full", "localAuthorizationList": list(wanted.values())}
@@ -190,6 +179,43 @@ def local_list_payload(*, charge_point: ChargePoint, full: bool) -> dict:
     changes = [entry for tag, entry in wanted.items() if _entry_changed(held.get(tag), entry)]
     changes += [{"idTag": tag} for tag in held if tag not in wanted]  # no idTagInfo: remove from the list
     return {"listVersion": version, "updateType": "Differential", "localAuthorizationList": changes}
+
+
+def local_list_corrections(*, charge_point: ChargePoint) -> dict | None:
+    """A Differential SendLocalList for the cards the station's list holds whose entry is no longer what our
+    tokens say (blocked, expired, deleted or moved to another group while the station was offline, when the
+    push of the change could not reach it); None if its list is current. Cards it does not hold are not
+    added: what goes on a station's list is the operator's choice (a Full or Differential send)."""
+    from customers.models import IdToken
+
+    held = {e.id_tag: e for e in charge_point.local_list.all()}
+    if not held:
+        return None
+    wanted = _wanted_entries(IdToken.objects.select_related("customer").filter(uid__in=held).order_by("uid"))
+    changes = [entry for tag, entry in wanted.items() if _entry_changed(held[tag], entry)]
+    changes += [{"idTag": tag} for tag in sorted(held) if tag not in wanted]
+    if not changes:
+        return None
+    return {"listVersion": charge_point.local_list_version + 1, "updateType": "Differential",
+            "localAuthorizationList": changes}
+
+
+def _wanted_entries(tokens) -> dict[str, dict]:
+    """The local-list entry of each token (by uid), decided as Authorize would decide now."""
+    from billing.payments import prepaid_customers_short
+    from stations.services.station_reports import token_decision
+
+    now = timezone.now()
+    tokens = list(tokens)
+    short = prepaid_customers_short(customer_ids={token.customer_id for token in tokens})
+    wanted = {}
+    for token in tokens:
+        info = token_decision(token, moment=now, short_of_funds=token.customer_id in short).as_ocpp16()
+        wanted[token.uid] = {"idTag": token.uid, "idTagInfo": {
+            "status": info["status"], **({"expiryDate": info["expiry_date"]} if "expiry_date" in info else {}),
+            **({"parentIdTag": info["parent_id_tag"]} if "parent_id_tag" in info else {}),
+        }}
+    return wanted
 
 
 def _entry_changed(held: LocalListEntry | None, entry: dict) -> bool:

@@ -18,6 +18,7 @@ from stations.protocol.frames import FrameError, parse_frame, plain_json, result
 from stations.protocol.journal import journal, journal_row
 from stations.protocol.writer import group_writer
 from stations.services import batch_reports as batch
+from stations.services import station_reports as reports
 from stations.services.batch_reports import WriteItem
 from stations.services.station_reports import SessionRef
 
@@ -47,6 +48,7 @@ class StationSession:
     _lock: asyncio.Lock | None = None
     _queue: asyncio.Queue | None = None
     _commands: asyncio.Lock | None = None
+    _list_checked = False  # whether this connection's station was checked for local-list corrections
 
     def __init__(self, identity: str, connection, *, station_id: int, response_timeout: float):
         self.id = identity
@@ -110,12 +112,24 @@ class StationSession:
             item = WriteItem(self.station_id, [row_in], self._staged if answered else [], self._is_seen())
             self._staged = None
             await self._commit_and_send(item, answer, 3 if answered else 4, message.unique_id, message.action)
+            if not self._list_checked and answered:
+                # After the station's first call on this connection (its BootNotification, or the first
+                # heartbeat or status of a station that only reconnected), not at the handshake: a station
+                # that has just booted does not take our calls before its boot is answered.
+                self._list_checked = True
+                await self._local_list_correct()
         else:
             calling = self._calling
             action = calling[1] if calling and calling[0] == message.unique_id else ""
             journal.record(self.station_id, "in", raw=raw, message_type=message.message_type_id,
                            unique_id=message.unique_id, action=action)
             self._response_queue.put_nowait(message)
+
+    async def _local_list_correct(self) -> None:
+        try:
+            await run_db(reports.local_list_correct, charge_point_id=self.station_id)
+        except Exception:  # nothing the station sent is at stake; the operator can still send the list
+            logger.exception("Could not check the local list of station %s", self.id)
 
     async def _answer(self, call: Call) -> tuple[str, bool]:
         """The answer frame, and whether it is a CALLRESULT (whose reports are then to be written)."""

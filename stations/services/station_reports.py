@@ -97,6 +97,25 @@ def station_connected(*, charge_point_id: int, channel_name: str, ocpp_version: 
         _publish_connection(charge_point_id, True)
 
 
+def local_list_correct(*, charge_point_id: int) -> None:
+    """A station that comes back may hold cards in its local list that were blocked (or expired, or deleted)
+    while it was offline: the push of the change could not reach it, and it would let them charge offline.
+    It is sent the corrections as a command, once it is talking to us again (stations.protocol.base)."""
+    from stations.commands import command_request, local_list_corrections
+
+    station = ChargePoint.objects.filter(
+        pk=charge_point_id, local_list_version__gt=0, registration_status=ChargePoint.RegistrationStatus.ACCEPTED,
+    ).first()
+    if station is None:
+        return
+    try:
+        payload = local_list_corrections(charge_point=station)
+        if payload is not None:
+            command_request(charge_point=station, action="SendLocalList", payload=payload)
+    except Exception:  # the connection goes ahead; the operator can still send the list by hand
+        logger.exception("Could not send local list corrections to station %s", station.identity)
+
+
 def station_disconnected(*, charge_point_id: int, channel_name: str) -> None:
     """Marks the station offline unless a newer connection has taken over meanwhile."""
     with transaction.atomic():

@@ -236,6 +236,44 @@ async def test_send_local_list_not_accepted_leaves_our_copy_as_it_was(station):
     assert (await in_db(ChargePoint.objects.get, pk=station.pk)).local_list_version == 0
 
 
+async def test_a_card_blocked_while_the_station_was_offline_is_corrected_in_its_list_when_it_reconnects(station):
+    from customers.tokens import token_block
+
+    await in_db(IdTokenFactory, uid="04AAAA")
+    lost = await in_db(IdTokenFactory, uid="04BBBB")
+    gone = await in_db(IdTokenFactory, uid="04CCCC")
+    async with Station(station.identity) as cp:
+        await send_local_list(cp, station, full=True)
+    await eventually(lambda: not ChargePoint.objects.get(pk=station.pk).is_connected)
+
+    await in_db(token_block, token=lost)  # the push cannot reach the offline station
+    assert await in_db(lambda: StationCommand.objects.filter(action="SendLocalList").latest("pk").state) == "offline"
+    await in_db(gone.delete)
+
+    async with Station(station.identity) as cp:
+        assert await cp.nothing_sent(0.3)  # not before the station has spoken on this connection
+        assert await cp.heartbeat_answered()
+        _, unique_id, action, sent = await cp.receive_call()
+        assert (action, sent) == ("SendLocalList", {"listVersion": 2, "updateType": "Differential",
+                                                    "localAuthorizationList": [
+                                                        {"idTag": "04BBBB", "idTagInfo": {"status": "Blocked"}},
+                                                        {"idTag": "04CCCC"}]})
+        await cp.answer(unique_id, {"status": "Accepted"})
+        await eventually(lambda: ChargePoint.objects.get(pk=station.pk).local_list_version == 2)
+    assert await in_db(local_list, station) == {"04AAAA": "Accepted", "04BBBB": "Blocked"}
+
+
+async def test_a_station_whose_list_is_current_is_sent_nothing_when_it_reconnects(station):
+    await in_db(IdTokenFactory, uid="04AAAA")
+    async with Station(station.identity) as cp:
+        await send_local_list(cp, station, full=True)
+    await eventually(lambda: not ChargePoint.objects.get(pk=station.pk).is_connected)
+    async with Station(station.identity) as cp:
+        assert await cp.heartbeat_answered()
+        assert await cp.nothing_sent(0.5)
+    assert await in_db(StationCommand.objects.filter(action="SendLocalList").count) == 1
+
+
 # --- reservations -----------------------------------------------------------------------------------------
 async def test_reserve_now_accepted_makes_an_active_reservation_used_by_the_next_start(station):
     await in_db(IdTokenFactory, uid="04RESV")
