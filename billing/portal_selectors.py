@@ -19,6 +19,7 @@ from djmoney.money import Money
 
 from billing.invoicing import invoices_with_credit_state
 from billing.invoicing.periods import billing_zone
+from billing.loyalty import discount_words
 from billing.loyalty.discounts import MEMBERSHIP
 from billing.models import ChargeDetailRecord, Invoice, Membership, MembershipPlan, PointsEntry
 from billing.payments import DunningState, dunning_state, invoice_amount_due
@@ -120,7 +121,7 @@ def driver_explanation(record: ChargeDetailRecord) -> list[str]:
              "reservation": gettext("Reservation"), "limit_adjustment": gettext("Minimum or maximum price")}
     lines = [f"{words[name]}: {shown_money(Decimal(cost['incl_vat']), currency)}"
              for name, cost in record.cost_breakdown.items() if name in words and Decimal(cost["incl_vat"])]
-    lines += [f"{discount['label']}: -{shown_money(Decimal(discount['incl_vat']), currency)}"
+    lines += [f"{discount_words(discount)}: -{shown_money(Decimal(discount['incl_vat']), currency)}"
               for discount in record.discounts]
     rates = tuple(Decimal(line["rate"]) if line["rate"] is not None else None for line in record.vat_breakdown)
     total = Amount(record.total_cost_excl_vat, record.total_cost_incl_vat)

@@ -25,6 +25,7 @@ from billing.loyalty import (
     Discount,
     DiscountedTotals,
     apply_discounts,
+    discount_words,
     loyalty_record_cdr,
     membership_tariff,
     session_discounts,
@@ -229,7 +230,8 @@ def driver_explanation(rating: Rating) -> list[str]:
     currency = priced.currency
     lines = describe_periods_incl_vat(priced, conditions)
     lines.append(gettext("Price: %(amount)s") % {"amount": shown_money(rating.totals.tariff_total.incl_vat, currency)})
-    lines += [f"{discount.label}: -{shown_money(discount.incl_vat, currency)}" for discount in rating.discounts]
+    lines += [f"{discount_words(discount.to_json())}: -{shown_money(discount.incl_vat, currency)}"
+              for discount in rating.discounts]
     lines.append(total_incl_vat(gettext("To pay"), rating.totals.total, vat_rates(priced), currency))
     return lines
 

@@ -38,7 +38,7 @@ Rules (where the issue leaves a choice)
 # wherever loyalty is loaded (the admin loads it in every process).
 from . import tasks  # noqa: F401
 from .cdrs import loyalty_record_cdr, loyalty_record_credit, points_earn_rate
-from .discounts import Discount, DiscountedTotals, apply_discounts, session_discounts
+from .discounts import Discount, DiscountedTotals, apply_discounts, discount_words, session_discounts
 from .memberships import (
     membership_check_end,
     membership_check_start,
@@ -59,7 +59,7 @@ from .points import (
 from .promotions import promo_code_create, promo_code_redeem, promo_code_update, promo_redemptions_open
 
 __all__ = [
-    "Discount", "DiscountedTotals", "apply_discounts", "loyalty_record_cdr", "loyalty_record_credit",
+    "Discount", "DiscountedTotals", "apply_discounts", "discount_words", "loyalty_record_cdr", "loyalty_record_credit",
     "membership_check_end",
     "membership_check_start", "membership_end", "membership_fee", "membership_on", "membership_start",
     "membership_tariff", "points_adjust", "points_balance", "points_check_adjust", "points_credits_open",

@@ -5,11 +5,13 @@ pure. The rules (order, VAT split, min/max price, rounding) are in the package d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Context, Decimal, localcontext
 
 from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext
 
 from billing.models import MembershipPlan, PromoCode, PromoRedemption
 from billing.pricing import Amount, Dimension, PricedSession, VatLine, quantize_price
@@ -30,10 +32,13 @@ class Discount:
     """A reduction of a session's price, exact; positive amounts reduce the price."""
 
     kind: str  # MEMBERSHIP or PROMOTION
-    label: str  # shown on the CDR and in the explanation
+    label: str  # in English, for the record and staff's explanation; drivers read discount_words()
     source_id: int  # the MembershipPlan's pk, or the PromoRedemption's pk
     excl_vat: Decimal
     vat_lines: tuple[VatLine, ...]  # the discount per VAT rate
+    # What the label says, as data, so that it can be worded in the reader's language: name (plan or code),
+    # benefit (percent, per_kwh, amount), value, currency, kwh (per_kwh), capped.
+    terms: dict = field(default_factory=dict, compare=False)
 
     @property
     def incl_vat(self) -> Decimal:
@@ -41,7 +46,7 @@ class Discount:
 
     def to_json(self) -> dict:
         return {
-            "kind": self.kind, "label": self.label, "source_id": self.source_id,
+            "kind": self.kind, "label": self.label, "terms": self.terms, "source_id": self.source_id,
             "excl_vat": str(self.excl_vat), "incl_vat": str(self.incl_vat),
             "vat_lines": [_vat_line_json(line) for line in self.vat_lines],
         }  # fmt: skip
@@ -148,42 +153,83 @@ class _Budget:
         self.energy_left = min(self.energy_left, self.left)
         return amount, amount < wanted
 
-    def discount(self, kind: str, label: str, source_id: int, amount: Decimal) -> Discount | None:
+    def discount(self, kind: str, source_id: int, amount: Decimal, terms: dict) -> Discount | None:
         if amount <= 0:
             return None
         lines = tuple(
             VatLine(line.rate, amount * line.excl_vat / self.base_excl, amount * line.incl_vat / self.base_excl)
             for line in self.base
         )
-        return Discount(kind=kind, label=label, source_id=source_id, excl_vat=amount, vat_lines=lines)
+        terms = {**terms, "currency": self.currency, "kwh": str(self.kwh)}
+        return Discount(kind=kind, label=_english_label(kind, terms), source_id=source_id, excl_vat=amount,
+                        vat_lines=lines, terms=terms)
 
 
 def _membership_discount(plan: MembershipPlan, budget: _Budget) -> Discount | None:
-    name = f"Membership {plan.name}"
     if plan.benefit == MembershipPlan.Benefit.PERCENT_DISCOUNT:
         amount = budget.take_percent(plan.discount_percent)
-        return budget.discount(MEMBERSHIP, f"{name}: {_number(plan.discount_percent)} % off", plan.pk, amount)
+        terms = {"name": plan.name, "benefit": "percent", "value": str(plan.discount_percent), "capped": False}
+        return budget.discount(MEMBERSHIP, plan.pk, amount, terms)
     if plan.benefit == MembershipPlan.Benefit.KWH_DISCOUNT and plan.monthly_fee.currency.code == budget.currency:
         amount, capped = budget.take_per_kwh(plan.discount_per_kwh)
-        label = f"{name}: {_per_kwh_off(plan.discount_per_kwh, budget)}"
-        label += " (up to the energy cost)" if capped else ""
-        return budget.discount(MEMBERSHIP, label, plan.pk, amount)
+        terms = {"name": plan.name, "benefit": "per_kwh", "value": str(plan.discount_per_kwh), "capped": capped}
+        return budget.discount(MEMBERSHIP, plan.pk, amount, terms)
     return None  # TARIFF: the member's tariff priced the session; a plan in another currency gives nothing here
 
 
 def _promotion_discount(redemption: PromoRedemption, budget: _Budget) -> Discount | None:
     code = redemption.promo_code
-    name = f"Promotion {code.code}"
     if code.discount == PromoCode.Discount.PERCENT:
-        amount = budget.take_percent(code.value)
-        return budget.discount(PROMOTION, f"{name}: {_number(code.value)} % off", redemption.pk, amount)
-    if code.discount == PromoCode.Discount.PER_KWH:
-        amount, capped = budget.take_per_kwh(code.value)
-        label = f"{name}: {_per_kwh_off(code.value, budget)}"
+        amount, capped, benefit = budget.take_percent(code.value), False, "percent"
+    elif code.discount == PromoCode.Discount.PER_KWH:
+        (amount, capped), benefit = budget.take_per_kwh(code.value), "per_kwh"
     else:
-        amount, capped = budget.take_amount(code.value)
-        label = f"{name}: {_money(code.value)} {code.currency} off"
-    return budget.discount(PROMOTION, label + (" (up to the price)" if capped else ""), redemption.pk, amount)
+        (amount, capped), benefit = budget.take_amount(code.value), "amount"
+    terms = {"name": code.code, "benefit": benefit, "value": str(code.value), "capped": capped}
+    return budget.discount(PROMOTION, redemption.pk, amount, terms)
+
+
+def _english_label(kind: str, terms: dict) -> str:
+    """The record's label: "Membership Gold: 10 % off", "Promotion SPRING: 0.05 EUR/kWh off on 20 kWh (up to the
+    price)"."""
+    value, currency = Decimal(terms["value"]), terms["currency"]
+    name = f"{'Membership' if kind == MEMBERSHIP else 'Promotion'} {terms['name']}"
+    if terms["benefit"] == "percent":
+        label = f"{name}: {_number(value)} % off"
+    elif terms["benefit"] == "per_kwh":
+        label = f"{name}: {_money(value)} {currency}/kWh off on {_number(Decimal(terms['kwh']))} kWh"
+    else:
+        label = f"{name}: {_money(value)} {currency} off"
+    if terms["capped"]:
+        label += " (up to the energy cost)" if kind == MEMBERSHIP else " (up to the price)"
+    return label
+
+
+def discount_words(discount: dict) -> str:
+    """A discount (as stored on a charge record) in the active language, for drivers. Records rated before the
+    terms were kept have only their English label."""
+    from billing.tariffs.public import _amount  # as the tariff pages show prices; billing.tariffs imports this
+
+    terms = discount.get("terms")
+    if not terms:
+        return discount["label"]
+    value, currency = Decimal(terms["value"]), terms["currency"]
+    values = {"name": terms["name"], "currency": currency}
+    membership = discount["kind"] == MEMBERSHIP
+    if terms["benefit"] == "percent":
+        values["percent"] = formats.number_format(value.normalize())
+        text = (gettext("Membership %(name)s: %(percent)s %% off") if membership
+                else gettext("Promotion %(name)s: %(percent)s %% off")) % values
+    elif terms["benefit"] == "per_kwh":
+        values.update(price=_amount(value, currency), kwh=formats.number_format(Decimal(terms["kwh"]).normalize()))
+        text = (gettext("Membership %(name)s: %(price)s %(currency)s/kWh off on %(kwh)s kWh") if membership
+                else gettext("Promotion %(name)s: %(price)s %(currency)s/kWh off on %(kwh)s kWh")) % values
+    else:
+        values["amount"] = _amount(value, currency)
+        text = gettext("Promotion %(name)s: %(amount)s %(currency)s off") % values
+    if terms["capped"]:
+        text += " " + (gettext("(up to the energy cost)") if membership else gettext("(up to the price)"))
+    return text
 
 
 def _next_redemption(*, customer, at: datetime, currency: str) -> PromoRedemption | None:
@@ -216,10 +262,6 @@ def _lines_after(base: tuple[VatLine, ...], discounts: list[Discount]) -> tuple[
 def _not_negative(amount: Decimal) -> Decimal:
     # Splitting a full discount over rates can leave -1E-58 behind; a price is never below zero.
     return amount if amount > 0 else _ZERO
-
-
-def _per_kwh_off(price_per_kwh: Decimal, budget: _Budget) -> str:
-    return f"{_money(price_per_kwh)} {budget.currency}/kWh off on {_number(budget.kwh)} kWh"
 
 
 def _money(amount: Decimal) -> str:

@@ -17,6 +17,12 @@ from billing.models import AdHocSession, ChargeDetailRecord
 from customers.portal.charging.sessions import priced_json
 from stations.models import ChargingSession, MeterValue
 from tests.billing.factories import TariffAssignmentFactory, TariffFactory
+from tests.billing.loyalty_factories import (
+    MembershipFactory,
+    MembershipPlanFactory,
+    PromoCodeFactory,
+    PromoRedemptionFactory,
+)
 from tests.factories import (
     ChargePointFactory,
     ChargingSessionFactory,
@@ -151,6 +157,24 @@ def test_weekdays_and_the_tariffs_restrictions_are_worded_in_german():
     assert any("[Mon-Sun]" in line for line in record.explanation)  # staff: English
 
 
+def test_a_german_members_discounts_are_worded_in_german_and_the_records_label_stays_english(quoted_tariff):
+    user = driver("de")
+    MembershipFactory(customer=user.customer, plan=MembershipPlanFactory(name="Plus", discount_per_kwh=Decimal("0.10")))
+    PromoRedemptionFactory(customer=user.customer, promo_code=PromoCodeFactory(code="WINTER", value=Decimal("5")),
+                           redeemed_at=timezone.now() - timedelta(days=1))
+    record = rated(user)  # 20 kWh
+
+    lines = record.driver_explanation
+    assert any(line.startswith("Mitgliedschaft Plus: 0,10 EUR/kWh Rabatt auf 20 kWh: -") for line in lines), lines
+    assert any(line.startswith("Aktionscode WINTER: 5 % Rabatt: -") for line in lines), lines
+    assert not any(word in line for line in lines for word in ("Membership", "Promotion", " off"))
+    assert [d["label"] for d in record.discounts] == ["Membership Plus: 0.10 EUR/kWh off on 20 kWh",
+                                                      "Promotion WINTER: 5 % off"]
+    ChargeDetailRecord.objects.filter(pk=record.pk).update(driver_explanation=[])
+    html = page(german(signed_in(user)), record)  # a record without stored lines: worded from its discounts
+    assert "Mitgliedschaft Plus: 0,10 EUR/kWh Rabatt auf 20 kWh: -" in html and "Aktionscode WINTER" in html
+
+
 def test_a_german_record_without_stored_lines_is_explained_from_its_totals_in_the_pages_language(quoted_tariff):
     user = driver("de")
     record = rated(user)
@@ -183,7 +207,8 @@ def test_a_session_without_a_customer_is_explained_in_the_default_language():
 def test_the_driver_explanations_wording_is_in_the_german_catalogue():
     known = {(e["msgctxt"], e["msgid"]) for e in read_po(PO) if e["msgid"] and e["msgstr"].get(0)}
     wanted = set()
-    for path in ("billing/pricing/explain.py", "billing/cdrs/rating.py", "billing/portal_selectors.py"):
+    for path in ("billing/pricing/explain.py", "billing/cdrs/rating.py", "billing/portal_selectors.py",
+                 "billing/loyalty/discounts.py"):
         wanted |= _python_msgids(BASE / path)
 
     assert wanted and wanted - known == set()

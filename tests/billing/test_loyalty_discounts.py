@@ -216,9 +216,12 @@ def test_discount_json_for_the_charge_record():
     discount = Discount(
         kind="membership", label="Membership Plus: 0.20 EUR/kWh off on 20 kWh", source_id=7,
         excl_vat=Decimal("4.00"), vat_lines=(VatLine(Decimal("19"), Decimal("4.00"), Decimal("4.76")),),
+        terms={"name": "Plus", "benefit": "per_kwh", "value": "0.20", "capped": False, "currency": "EUR", "kwh": "20"},
     )  # fmt: skip
 
     assert discount.to_json() == {
         "kind": "membership", "label": "Membership Plus: 0.20 EUR/kWh off on 20 kWh", "source_id": 7,
+        "terms": {"name": "Plus", "benefit": "per_kwh", "value": "0.20", "capped": False, "currency": "EUR",
+                  "kwh": "20"},
         "excl_vat": "4.00", "incl_vat": "4.76", "vat_lines": [{"rate": "19", "excl_vat": "4.00", "incl_vat": "4.76"}],
     }  # fmt: skip
