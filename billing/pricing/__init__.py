@@ -83,7 +83,7 @@ Choices where the specification is silent
    country_code, party_id, id and last_updated are optional because the platform assigns them.
 """
 
-from .engine import price_session
+from .engine import Restriction, price_session
 from .errors import PriceFeedError, PricingError, SessionFactsError, TariffError
 from .facts import (
     MAX_PLAUSIBLE_POWER_W,
@@ -114,7 +114,8 @@ from .tariffs import (
 __all__ = [
     "MAX_PLAUSIBLE_POWER_W", "Amount", "ChargingPeriod", "DayOfWeek", "Dimension", "DisplayText", "DynamicPrice",
     "MeterInterval", "MeterReading", "Price", "PriceComponent", "PriceFeed", "PriceFeedError", "PricedPeriod",
-    "PricedSession", "PricingError", "Reservation", "ReservationRestriction", "SessionFacts", "SessionFactsError",
+    "PricedSession", "PricingError", "Reservation", "ReservationRestriction", "Restriction", "SessionFacts",
+    "SessionFactsError",
     "Tariff", "TariffElement", "TariffError", "TariffRestrictions", "TariffType", "VatLine", "intervals_from_readings",
     "price_session", "quantize_price", "tariff_from_ocpi", "tariff_to_ocpi",
 ]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 from bisect import bisect_right
+from datetime import datetime
 from decimal import Context, Decimal, localcontext
 from enum import Enum
 
@@ -64,7 +65,12 @@ def price_session(
 # -- the tariff, prepared once ------------------------------------------------------------------------------
 
 
-class _Restriction:
+def _calendar(moment: datetime) -> tuple:
+    """What restrictions read of a local time: (second of the day, weekday, date)."""
+    return moment.hour * 3600 + moment.minute * 60 + moment.second, moment.weekday(), moment.date()
+
+
+class Restriction:
     """TariffRestrictions in the units the engine counts in; `matches` is the logical AND of all of them."""
 
     __slots__ = (
@@ -86,6 +92,11 @@ class _Restriction:
         self.max_power_w = None if r.max_power is None else r.max_power * 1000
         self.min_duration_us = None if r.min_duration is None else r.min_duration * US_PER_S
         self.max_duration_us = None if r.max_duration is None else r.max_duration * US_PER_S
+
+    def holds_at_start(self, moment: datetime) -> bool:
+        """Whether a session starting at `moment` (local time) meets it: elapsed time 0, no energy, no power
+        (what the tariff pages show as the price now)."""
+        return self.matches(_calendar(moment), 0, 0, Decimal(0), Decimal(0))
 
     def matches(self, calendar, elapsed_us: int, energy_so_far_wh: int, power_w, current_a) -> bool:
         if self.time_of_day is not None:
@@ -125,7 +136,7 @@ class _Candidate:
     def __init__(self, index: int, component: PriceComponent, restrictions: TariffRestrictions | None):
         self.index = index
         self.component = component
-        self.restriction = _Restriction(restrictions) if restrictions is not None else None
+        self.restriction = Restriction(restrictions) if restrictions is not None else None
         self.description = restrictions.describe() if restrictions is not None else ""
 
 
@@ -249,8 +260,7 @@ def _price_phase(plan, phase, origin_us, end_us, intervals, zone_name, feed) -> 
             calendar = calendars.get(slot)
             if calendar is None:
                 moment = local_time.local(calendar_cuts[slot - 1] if slot else start, zone_name)
-                calendar = (moment.hour * 3600 + moment.minute * 60 + moment.second, moment.weekday(), moment.date())
-                calendars[slot] = calendar
+                calendar = calendars[slot] = _calendar(moment)
         facts = (calendar, start - origin_us, energy_so_far_wh, power_w, current_a)
         if result.flat is None and flat_candidates:
             flat = _first(flat_candidates, facts)

@@ -28,7 +28,6 @@ from billing import pricing
 from billing.loyalty import membership_tariff
 from billing.models import Tariff, TariffElement
 from billing.pricing import Dimension, TariffError, local_time
-from billing.pricing.engine import _Restriction
 from billing.pricing.tariffs import describe_day_numbers, describe_seconds
 
 from .assignments import NETWORK_SCOPE, assignment_rank, assignments_in_force
@@ -308,14 +307,13 @@ def _can_start(r: pricing.TariffRestrictions) -> bool:
 def _selection(elements, tests, moment: datetime) -> tuple:
     """Per dimension, the index of the first element that would price a session starting at `moment`
     (local time): the engine's rule at elapsed time 0 and no energy yet."""
-    calendar = (moment.hour * 3600 + moment.minute * 60 + moment.second, moment.weekday(), moment.date())
     chosen = []
     for dimension in _DIMENSIONS:
         for index, element in enumerate(elements):
             if not any(c.type is dimension for c in element.price_components):
                 continue
             test = tests[index]
-            if test is None or (test is not False and test.matches(calendar, 0, 0, Decimal(0), Decimal(0))):
+            if test is None or (test is not False and test.holds_at_start(moment)):
                 chosen.append((dimension, index))
                 break
     return tuple(chosen)
@@ -324,7 +322,7 @@ def _selection(elements, tests, moment: datetime) -> tuple:
 def _with_now(price: PublicPrice, parsed: pricing.Tariff, time_zone: str, at: datetime, *,
               mark_lines: bool) -> PublicPrice:
     elements = parsed.elements
-    tests = [None if e.restrictions is None else (_Restriction(e.restrictions) if _can_start(e.restrictions)
+    tests = [None if e.restrictions is None else (pricing.Restriction(e.restrictions) if _can_start(e.restrictions)
                                                   else False) for e in elements]
     now_local = local_time.local(local_time.to_us(at), time_zone)
     current = _selection(elements, tests, now_local)
