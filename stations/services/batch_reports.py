@@ -129,10 +129,10 @@ def _commit_pipelined(journal, meters, statuses, seen) -> list[Publication]:
         try:
             with pg.pipeline():
                 _queue(pg, "BEGIN", [])
-                existing = _queue(pg, "existing", [sorted({row[0] for row in journal})]) if journal else None
+                existing = _queue(pg, _sql("existing"), [sorted({row[0] for row in journal})]) if journal else None
                 updates = _queue_status_updates(pg, statuses)
                 if seen:
-                    _queue(pg, "seen", [timezone.now(), seen])
+                    _queue(pg, _sql("seen"), [timezone.now(), seen])
             live = {row[0] for row in existing.fetchall()} if existing else set()
             with psycopg.Cursor(pg) as cursor:
                 copy_rows(cursor, OcppMessage, JOURNAL_COLUMNS, [row for row in journal if row[0] in live])
@@ -160,14 +160,12 @@ def _raw_connection():
 
 # The statements of a pipelined batch, written out once per process (table names come from the models).
 _STATEMENTS: dict[str, str] = {}
-_STATEMENT_NAMES = ("existing", "seen", "connectors", "station")
 
 
 def _sql(name: str) -> str:
     if not _STATEMENTS:
         quote = connection.ops.quote_name
         station, connector = quote(ChargePoint._meta.db_table), quote(Connector._meta.db_table)
-        history = quote(StatusEvent._meta.db_table)
         _STATEMENTS.update({
             "existing": f"SELECT id FROM {station} WHERE id = ANY(%s)",
             "seen": f"UPDATE {station} SET last_seen_at = %s WHERE id = ANY(%s)",
@@ -176,11 +174,7 @@ def _sql(name: str) -> str:
                 f"UPDATE {connector} AS c SET status = u.status, error_code = u.error_code, status_changed_at = u.at "
                 "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::timestamptz[]) AS u(id, status, error_code, at) "
                 "WHERE c.id = u.id AND (c.status_changed_at IS NULL OR c.status_changed_at <= u.at) RETURNING c.id"),
-            # The station (connector 0) has no time of its own: the newest connector-0 history row is its time.
-            "station": (
-                f"UPDATE {station} SET status = %s, error_code = %s WHERE id = %s AND NOT EXISTS "
-                f"(SELECT 1 FROM {history} WHERE charge_point_id = %s AND connector_id IS NULL "
-                f"AND {quote('timestamp')} > %s) RETURNING id"),
+            "station": _status_sql()[1] + " RETURNING id",
         })
     return _STATEMENTS[name]
 
@@ -199,14 +193,15 @@ def _queue_status_updates(pg, statuses: list[StatusReport]):
     by_connector = {report.row[1]: report for report in newest.values() if report.row[1] is not None}
     if by_connector:
         reports = list(by_connector.values())
-        queued.append((_queue(pg, "connectors", [
+        queued.append((_queue(pg, _sql("connectors"), [
             [report.row[1] for report in reports], [report.row[2] for report in reports],
             [_shown_error(report.row[3]) for report in reports], [report.row[7] for report in reports]]),
             by_connector))
     for report in newest.values():
         if report.row[1] is None:
             station_id, _, status, error_code, *_, moment, _received = report.row
-            queued.append((_queue(pg, "station", [status, _shown_error(error_code), station_id, station_id, moment]),
+            queued.append((_queue(pg, _sql("station"), [status, _shown_error(error_code), station_id, station_id,
+                                                        moment]),
                            {station_id: report}))
 
     def publications() -> list[Publication]:
@@ -215,11 +210,11 @@ def _queue_status_updates(pg, statuses: list[StatusReport]):
     return publications
 
 
-def _queue(pg, statement: str, params: list) -> psycopg.Cursor:
+def _queue(pg, sql: str, params: list) -> psycopg.Cursor:
     """Queue a statement in the pipeline; its cursor gives the result once the pipeline has run.
     (A plain psycopg cursor: Django's binds parameters on the client, which a pipeline cannot carry.)"""
     cursor = psycopg.Cursor(pg)
-    cursor.execute(_sql(statement) if statement in _STATEMENT_NAMES else statement, params)
+    cursor.execute(sql, params)
     return cursor
 
 
