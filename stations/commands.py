@@ -175,9 +175,7 @@ def local_list_payload(*, charge_point: ChargePoint, full: bool) -> dict:
     version = charge_point.local_list_version + 1
     if full:
         return {"listVersion": version, "updateType": "Full", "localAuthorizationList": list(wanted.values())}
-    held = {e.id_tag: e for e in charge_point.local_list.all()}
-    changes = [entry for tag, entry in wanted.items() if _entry_changed(held.get(tag), entry)]
-    changes += [{"idTag": tag} for tag in held if tag not in wanted]  # no idTagInfo: remove from the list
+    changes = _list_changes({e.id_tag: e for e in charge_point.local_list.order_by("id_tag")}, wanted)
     return {"listVersion": version, "updateType": "Differential", "localAuthorizationList": changes}
 
 
@@ -188,12 +186,11 @@ def local_list_corrections(*, charge_point: ChargePoint) -> dict | None:
     added: what goes on a station's list is the operator's choice (a Full or Differential send)."""
     from customers.models import IdToken
 
-    held = {e.id_tag: e for e in charge_point.local_list.all()}
+    held = {e.id_tag: e for e in charge_point.local_list.order_by("id_tag")}
     if not held:
         return None
     wanted = _wanted_entries(IdToken.objects.select_related("customer").filter(uid__in=held).order_by("uid"))
-    changes = [entry for tag, entry in wanted.items() if _entry_changed(held[tag], entry)]
-    changes += [{"idTag": tag} for tag in sorted(held) if tag not in wanted]
+    changes = _list_changes(held, wanted)
     if not changes:
         return None
     return {"listVersion": charge_point.local_list_version + 1, "updateType": "Differential",
@@ -216,6 +213,12 @@ def _wanted_entries(tokens) -> dict[str, dict]:
             **({"parentIdTag": info["parent_id_tag"]} if "parent_id_tag" in info else {}),
         }}
     return wanted
+
+
+def _list_changes(held: dict[str, LocalListEntry], wanted: dict[str, dict]) -> list[dict]:
+    """Differential entries from what the station holds to what we want: new or changed entries, then removals."""
+    changes = [entry for tag, entry in wanted.items() if _entry_changed(held.get(tag), entry)]
+    return changes + [{"idTag": tag} for tag in held if tag not in wanted]  # no idTagInfo: remove from the list
 
 
 def _entry_changed(held: LocalListEntry | None, entry: dict) -> bool:

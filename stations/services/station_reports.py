@@ -106,14 +106,9 @@ def local_list_correct(*, charge_point_id: int) -> None:
     station = ChargePoint.objects.filter(
         pk=charge_point_id, local_list_version__gt=0, registration_status=ChargePoint.RegistrationStatus.ACCEPTED,
     ).first()
-    if station is None:
-        return
-    try:
-        payload = local_list_corrections(charge_point=station)
-        if payload is not None:
-            command_request(charge_point=station, action="SendLocalList", payload=payload)
-    except Exception:  # the connection goes ahead; the operator can still send the list by hand
-        logger.exception("Could not send local list corrections to station %s", station.identity)
+    payload = None if station is None else local_list_corrections(charge_point=station)
+    if payload is not None:
+        command_request(charge_point=station, action="SendLocalList", payload=payload)
 
 
 def station_disconnected(*, charge_point_id: int, channel_name: str) -> None:
