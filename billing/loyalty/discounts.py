@@ -15,6 +15,7 @@ from django.utils.translation import gettext
 
 from billing.models import MembershipPlan, PromoCode, PromoRedemption
 from billing.pricing import Amount, Dimension, PricedSession, VatLine, quantize_price
+from billing.pricing.explain import shown_amount
 
 from .memberships import membership_day, membership_on
 from .promotions import promo_redemptions_open
@@ -208,8 +209,6 @@ def _english_label(kind: str, terms: dict) -> str:
 def discount_words(discount: dict) -> str:
     """A discount (as stored on a charge record) in the active language, for drivers. Records rated before the
     terms were kept have only their English label."""
-    from billing.tariffs.public import _amount  # as the tariff pages show prices; billing.tariffs imports this
-
     terms = discount.get("terms")
     if not terms:
         return discount["label"]
@@ -221,11 +220,11 @@ def discount_words(discount: dict) -> str:
         text = (gettext("Membership %(name)s: %(percent)s %% off") if membership
                 else gettext("Promotion %(name)s: %(percent)s %% off")) % values
     elif terms["benefit"] == "per_kwh":
-        values.update(price=_amount(value, currency), kwh=formats.number_format(Decimal(terms["kwh"]).normalize()))
+        values.update(price=shown_amount(value, currency), kwh=formats.number_format(Decimal(terms["kwh"]).normalize()))
         text = (gettext("Membership %(name)s: %(price)s %(currency)s/kWh off on %(kwh)s kWh") if membership
                 else gettext("Promotion %(name)s: %(price)s %(currency)s/kWh off on %(kwh)s kWh")) % values
     else:
-        values["amount"] = _amount(value, currency)
+        values["amount"] = shown_amount(value, currency)
         text = gettext("Promotion %(name)s: %(amount)s %(currency)s off") % values
     if terms["capped"]:
         text += " " + (gettext("(up to the energy cost)") if membership else gettext("(up to the price)"))

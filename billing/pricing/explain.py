@@ -86,10 +86,10 @@ def total_incl_vat(label: str, total: Amount, rates: tuple[Decimal | None, ...],
 def shown_money(amount: Decimal, currency: str) -> str:
     """An amount as the driver reads it: rounded to the currency's minor unit, in the active language's number
     format, with the currency: "3.58 EUR", "3,58 EUR"."""
-    return f"{_shown_amount(quantize_price(amount, currency), currency)} {currency}"
+    return f"{shown_amount(quantize_price(amount, currency), currency)} {currency}"
 
 
-def _shown_amount(amount: Decimal, currency: str) -> str:
+def shown_amount(amount: Decimal, currency: str) -> str:
     """The tariff pages' number format for drivers (the minor unit, up to 4 decimals for unit prices), so a price
     reads the same before and after charging. Imported on use: billing.tariffs builds on this engine."""
     from billing.tariffs.public import _amount
@@ -164,7 +164,7 @@ def _describe_period_incl_vat(period: PricedPeriod, currency: str, clock: _Local
     condition = conditions.get(period.element_index, period.condition) if period.condition else ""
     condition = f" [{condition}]" if condition else ""
     amount = shown_money(period.amount_incl_vat, currency)
-    price = _shown_amount(_gross(period.unit_price, vat), currency)
+    price = shown_amount(_gross(period.unit_price, vat), currency)
     if dimension is Dimension.FLAT:
         text = gettext("reservation fee = %(amount)s") if period.reservation else gettext("flat fee = %(amount)s")
         return f"{clock.moment(period.start)}{condition}: {text % {'amount': amount}}"
@@ -196,7 +196,7 @@ def _feed_note_incl_vat(period: PricedPeriod, currency: str) -> str:
     dynamic, vat = period.dynamic, period.vat
 
     def shown(price: Decimal) -> str:
-        return _shown_amount(_gross(price, vat), currency)
+        return shown_amount(_gross(price, vat), currency)
 
     note = gettext("feed %(feed)s + margin %(margin)s") % {"feed": shown(period.feed_price),
                                                             "margin": shown(dynamic.margin)}
