@@ -12,11 +12,14 @@ from django.db import IntegrityError, connection, connections, transaction
 from billing.invoicing import invoice_issue
 from billing.models import Invoice, InvoiceLine
 from tests.billing.invoice_factories import InvoiceFactory, InvoiceLineFactory, OperatorProfileFactory
+from tests.needs import missing
 
-pytestmark = pytest.mark.skipif(
-    connection.vendor != "postgresql",
-    reason="needs PostgreSQL (DATABASE_URL): SQLite serialises all writers and has no immutability triggers",
-)
+
+@pytest.fixture(autouse=True)
+def _postgresql():
+    if connection.vendor != "postgresql":
+        missing("needs PostgreSQL (DATABASE_URL): SQLite serialises all writers and has no immutability triggers")
+
 
 ISSUERS = 8
 

@@ -64,8 +64,10 @@ def browser() -> Iterator[Remote]:
     if not CHROMIUM.exists():
         missing(f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium; "
                     "or set CHROMIUM_PATH)")
-    pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (requirements-dev.txt)")
-    from playwright.sync_api import expect, sync_playwright
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:
+        missing("Playwright is not installed (requirements-dev.txt)")
 
     thread = PlaywrightThread()
     playwright = None
