@@ -47,7 +47,7 @@ serve: install
 	@echo "    OCPP:         ws://$(HOST):$(PORT)/ocpp/<identity>"
 	@echo ""
 	$(BIN)/uvicorn evbackoffice.asgi:application --host $(HOST) --port $(PORT) \
-		--ws-ping-interval 30 --ws-ping-timeout 30 --proxy-headers --lifespan off
+		--ws-ping-interval 30 --ws-ping-timeout 30 --proxy-headers --lifespan on
 
 # Scaled-out helpers (need CELERY_BROKER_URL or REDIS_URL).
 worker: install

@@ -526,7 +526,7 @@ class Server:
                 key, _, value = item.partition("=")
                 env[key] = value
             command = [python, "-m", "uvicorn", "evbackoffice.asgi:application", "--host", "127.0.0.1",
-                       "--port", str(self.port), "--ws-ping-interval", "30", "--lifespan", "off",
+                       "--port", str(self.port), "--ws-ping-interval", "30", "--lifespan", "on",
                        "--log-level", "warning", "--no-access-log", *args.uvicorn_arg]
         else:
             command = [python, str(ROOT / "benchmarks" / "echo_server.py"), "--port", str(self.port)]

@@ -256,6 +256,12 @@ OCPP_DB_THREADS = env.int(
 OCPP_WRITE_BATCH_WAIT_MS = env.float("OCPP_WRITE_BATCH_WAIT_MS", default=2)
 OCPP_WRITE_BATCH_MAX = env.int("OCPP_WRITE_BATCH_MAX", default=500)
 
+# The web server process's garbage collector (evbackoffice/asgi.py, at ASGI lifespan startup): what startup
+# made is frozen out of collections, and the youngest generation is collected every this many allocations
+# instead of Python's 700, so that objects living for one batch's commit die young instead of being promoted
+# into full collections, which stop every connection of the process at once. 0 keeps Python's defaults.
+SERVER_GC_GEN0_THRESHOLD = env.int("SERVER_GC_GEN0_THRESHOLD", default=20_000)
+
 # --- Operator -----------------------------------------------------------------------------------------
 CURRENCIES = ("EUR", "CHF", "GBP", "DKK", "SEK", "NOK", "PLN", "CZK", "HUF", "USD")
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="EUR")

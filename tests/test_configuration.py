@@ -150,3 +150,43 @@ def test_error_pages_are_styled_and_lead_back_without_a_500(client, settings, db
     assert missing.status_code == 404
     page = missing.content.decode()
     assert "Page not found" in page and 'href="/"' in page and "portal.css" in page
+
+
+LIFESPAN_PROBE = """
+import asyncio, gc, json
+from evbackoffice.asgi import application
+
+async def main():
+    sent, inbox = [], asyncio.Queue()
+    for message in ({"type": "lifespan.startup"}, {"type": "lifespan.shutdown"}):
+        inbox.put_nowait(message)
+
+    async def send(message):
+        sent.append(message["type"])
+        if message["type"] == "lifespan.startup.complete":
+            print(json.dumps({"threshold": gc.get_threshold()[0], "frozen": gc.get_freeze_count()}))
+
+    await application({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, send)
+    print(json.dumps(sent))
+
+before = {"threshold": gc.get_threshold()[0], "frozen": gc.get_freeze_count()}
+print(json.dumps(before))
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("threshold", ["12345", "0"])
+def test_the_server_settles_its_garbage_collector_when_it_starts_not_when_the_app_is_imported(threshold):
+    env = {k: v for k, v in os.environ.items() if k not in SERVICE_VARS}
+    env.update(DJANGO_SETTINGS_MODULE="evbackoffice.settings", SERVER_GC_GEN0_THRESHOLD=threshold)
+    out = subprocess.run([sys.executable, "-c", LIFESPAN_PROBE], cwd=ROOT, env=env, capture_output=True,
+                         text=True, check=True)
+    imported, started, sent = (json.loads(line) for line in out.stdout.strip().splitlines())
+
+    assert imported == {"threshold": 700, "frozen": 0}  # importing the app (tests, commands) changes nothing
+    if threshold == "0":
+        assert started == imported  # Python's defaults kept
+    else:
+        assert started["threshold"] == 12345
+        assert started["frozen"] > 10_000  # Django, the apps and the libraries are frozen out of collections
+    assert sent == ["lifespan.startup.complete", "lifespan.shutdown.complete"]

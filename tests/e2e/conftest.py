@@ -167,7 +167,7 @@ class ServerProcess:
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "uvicorn", "evbackoffice.asgi:application", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--lifespan", "off", "--log-level", "warning"],
+                 "--port", str(self.port), "--lifespan", "on", "--log-level", "warning"],
                 cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
             )
 
