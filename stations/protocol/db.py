@@ -30,6 +30,11 @@ def _pool() -> ThreadPoolExecutor:
 
 
 def _writer_pool() -> ThreadPoolExecutor:
+    """The group writer's own thread; with one database thread configured, that one. SQLite (the embedded
+    setup, whose default is one) takes one writing transaction at a time: a batch committing beside a handler's
+    transaction failed one of them with "database table is locked"."""
+    if settings.OCPP_DB_THREADS == 1:
+        return _pool()
     global _writer_executor
     with _lock:
         if _writer_executor is None:

@@ -3,8 +3,9 @@
 Built on the `ocpp` library's ChargePoint (route map from @on handlers, the one-call-in-flight lock and the
 response queue). Framing and schema errors are answered here with the 1.6 error codes. Handlers whose
 answer depends on the database (boot, authorisation, sessions) call one service in one transaction through
-the database pool; frequent reports (meter values, status, heartbeats) are staged for the group writer,
-which commits them with the journal before the answer goes out (stations.protocol.base).
+the database pool, and their frames are journaled right after the answer (StationSession.in_own_transaction);
+frequent reports (meter values, status, heartbeats) are staged for the group writer, which commits them with
+the journal before the answer goes out (stations.protocol.base).
 """
 
 import functools
@@ -44,22 +45,30 @@ def check_connector_id(value: int, minimum: int, unique_id: str) -> int:
     return value
 
 
-@functools.lru_cache(maxsize=1024)
+_SNAKE_KEYS: dict[str, str] = {}
+
+
 def _snake_key(key: str) -> str:
     # The library's conversion runs several regular expressions per key on every frame; the keys of OCPP
-    # payloads are few, so each is converted once.
-    return next(iter(camel_to_snake_case({key: None})))
+    # payloads are few (their schemas close most objects), so each is converted once, up to a bound.
+    converted = next(iter(camel_to_snake_case({key: None})))
+    if len(_SNAKE_KEYS) < 1024:
+        _SNAKE_KEYS[key] = converted
+    return converted
 
 
 def snake_case_keys(data):
     """camelCase -> snake_case keys, recursively, as the library's handlers expect them."""
-    if isinstance(data, dict):
-        return {_snake_key(key): snake_case_keys(value) for key, value in data.items()}
-    if isinstance(data, list):
-        return [snake_case_keys(value) for value in data]
+    if type(data) is dict:
+        known = _SNAKE_KEYS
+        return {known.get(key) or _snake_key(key): value if type(value) not in _NESTED else snake_case_keys(value)
+                for key, value in data.items()}
+    if type(data) is list:
+        return [value if type(value) not in _NESTED else snake_case_keys(value) for value in data]
     return data
 
 
+_NESTED = frozenset({dict, list})
 _PLAIN_VALUES = frozenset({str, int, type(None)})
 
 
@@ -113,6 +122,7 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             imsi=details.get("imsi"), meter_type=details.get("meter_type"),
             meter_serial_number=details.get("meter_serial_number"),
         )
+        self.in_own_transaction()
         self.registration_status = status
         return call_result.BootNotification(current_time=now_iso(), interval=interval, status=status)
 
@@ -137,6 +147,7 @@ class ChargePointV16(StationSession, LibraryChargePoint):
     @on(Action.authorize)
     async def on_authorize(self, id_tag):
         info = await run_db(reports.id_tag_authorize, charge_point_id=self.station_id, id_tag=id_tag)
+        self.in_own_transaction()
         return call_result.Authorize(id_tag_info=info.as_ocpp16())
 
     @on(Action.start_transaction)
@@ -149,6 +160,7 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             connector=self.cached_connector(number), id_tag=id_tag, meter_start_wh=meter_start, timestamp=moment,
             reservation_id=reservation_id, events=events,
         )
+        self.in_own_transaction()
         self.session_started(number, started.session)
         group_writer().publish(events)
         return call_result.StartTransaction(
@@ -166,6 +178,7 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             meter_values=self.decode_meter_values(transaction_data or [], skip_unreadable=True),
             identity=self.id, events=events,
         )
+        self.in_own_transaction()
         self.session_stopped(str(transaction_id))
         group_writer().publish(events)
         if info is None:
@@ -193,16 +206,19 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             reports.data_transfer_record, charge_point_id=self.station_id, vendor_id=vendor_id,
             message_id=message_id or "", data=data,
         )
+        self.in_own_transaction()
         return call_result.DataTransfer(status=DataTransferStatus(status), data=answer)
 
     @on(Action.firmware_status_notification)
     async def on_firmware_status_notification(self, status):
         await run_db(reports.firmware_status_record, charge_point_id=self.station_id, status=status)
+        self.in_own_transaction()
         return call_result.FirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
     async def on_diagnostics_status_notification(self, status):
         await run_db(reports.diagnostics_status_record, charge_point_id=self.station_id, status=status)
+        self.in_own_transaction()
         return call_result.DiagnosticsStatusNotification()
 
     @on(Action.security_event_notification)
@@ -211,6 +227,7 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             reports.security_event_record, charge_point_id=self.station_id, event_type=type,
             timestamp=parse_timestamp(timestamp, self.current_unique_id), tech_info=tech_info or "",
         )
+        self.in_own_transaction()
         return call_result.SecurityEventNotification()
 
     def decode_meter_values(self, meter_values: list, *, skip_unreadable: bool = False) -> list[reports.Sample]:

@@ -11,6 +11,7 @@ from channels.testing import WebsocketCommunicator
 
 from evbackoffice.asgi import application
 from stations.protocol.db import run_db
+from stations.protocol.writer import group_writer
 
 _ids = itertools.count(1)
 STATION_PASSWORD = "correct-station-password-16"
@@ -119,6 +120,9 @@ class Station:
 
     async def close(self) -> None:
         await self.comm.disconnect(timeout=TIMEOUT_S)
+        # Frames of calls answered before they were journaled (sessions, authorisations) are written by now,
+        # so that what a test checks afterwards, and the test after it, do not race the group writer.
+        await group_writer().flush()
 
 
 # --- payloads a 1.6 station sends -------------------------------------------------------------------------

@@ -29,16 +29,22 @@ def meter_row(station_id: int, session_pk: int | None, wh: int) -> tuple:
     return (station_id, None, session_pk, datetime.now(UTC), "Energy.Active.Import.Register", "", "", "", wh, "Wh")
 
 
-async def test_station_is_answered_only_once_its_meter_values_are_committed(station, monkeypatch):
-    gate = threading.Event()
-    gate.set()
+@pytest.fixture
+def gate(monkeypatch):
+    """While the returned event is clear, the group writer cannot commit: its batch waits for it to be set."""
+    event = threading.Event()
+    event.set()
     original = writer_module.batch_commit
 
     def held_commit(items):
-        assert gate.wait(timeout=10)
+        assert event.wait(timeout=10)
         return original(items)
 
     monkeypatch.setattr(writer_module, "batch_commit", held_commit)
+    return event
+
+
+async def test_station_is_answered_only_once_its_meter_values_are_committed(station, gate):
     async with Station(station.identity) as cp:
         await cp.result("Heartbeat", {})
         gate.clear()
@@ -50,6 +56,52 @@ async def test_station_is_answered_only_once_its_meter_values_are_committed(stat
         answer = json.loads(await cp.comm.receive_from(timeout=5))
     assert answer == [3, "mv-1", {}]
     assert await in_db(MeterValue.objects.filter(charge_point=station, value=1234).exists)
+
+
+async def test_calls_that_commit_their_own_transaction_are_answered_before_their_frames_are_journaled(
+        station, gate):
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        missing("SQLite takes one writing transaction at a time: there the frames are journaled before the answer")
+    await in_db(IdTokenFactory, uid="04OWNTX")
+    async with Station(station.identity) as cp:
+        await cp.result("Heartbeat", {})
+        gate.clear()  # the group writer cannot commit anything now
+        authorized = await cp.result("Authorize", {"idTag": "04OWNTX"})
+        started = await cp.result("StartTransaction", start(1, "04OWNTX", 0, timezone.now()))
+        # What the start reported is committed before its answer, the writer's batch or not.
+        assert await in_db(ChargingSession.objects.filter(transaction_id=str(started["transactionId"])).exists)
+        assert not await in_db(OcppMessage.objects.filter(action__in=["Authorize", "StartTransaction"]).exists)
+        gate.set()
+        await group_writer().flush()
+    assert authorized["idTagInfo"]["status"] == started["idTagInfo"]["status"] == "Accepted"
+    journaled = await in_db(lambda: list(OcppMessage.objects.filter(
+        action__in=["Authorize", "StartTransaction"]).order_by("created_at", "id").values_list(
+        "action", "direction", "message_type")))
+    assert journaled == [("Authorize", "in", 2), ("Authorize", "out", 3),
+                         ("StartTransaction", "in", 2), ("StartTransaction", "out", 3)]
+
+
+async def test_server_shutdown_waits_for_the_group_writer_to_commit_what_it_holds(station, gate):
+    from evbackoffice.asgi import lifespan
+
+    gate.clear()
+    group_writer().write_later(WriteItem(station.pk, [journal_row(station.pk, "in", "[2,\"late\",\"Heartbeat\",{}]",
+                                                                  2, "late", "Heartbeat")]))
+    inbox, sent = asyncio.Queue(), []
+    inbox.put_nowait({"type": "lifespan.shutdown"})
+
+    async def send(message):
+        sent.append(message["type"])
+
+    stopping = asyncio.ensure_future(lifespan({"type": "lifespan"}, inbox.get, send))
+    await asyncio.sleep(0.3)
+    assert not stopping.done()  # the write is held: the server does not finish stopping
+    gate.set()
+    await asyncio.wait_for(stopping, timeout=10)
+    assert sent == ["lifespan.shutdown.complete"]
+    assert await in_db(OcppMessage.objects.filter(unique_id="late").exists)
 
 
 async def test_a_bad_message_in_a_batch_gets_its_own_error_while_the_others_commit(station, monkeypatch):
