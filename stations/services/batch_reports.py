@@ -212,9 +212,10 @@ def _queue_status_updates(pg, statuses: list[StatusReport]):
 
 def _queue(pg, sql: str, params: list) -> psycopg.Cursor:
     """Queue a statement in the pipeline; its cursor gives the result once the pipeline has run.
-    (A plain psycopg cursor: Django's binds parameters on the client, which a pipeline cannot carry.)"""
+    (A plain psycopg cursor: Django's binds parameters on the client, which a pipeline cannot carry. Prepared:
+    the same few statements run every batch, and Django's connections prepare nothing by themselves.)"""
     cursor = psycopg.Cursor(pg)
-    cursor.execute(sql, params)
+    cursor.execute(sql, params, prepare=sql != "BEGIN")
     return cursor
 
 

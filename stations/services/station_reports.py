@@ -8,10 +8,12 @@ review, because stations retry a message that was refused for ever.
 
 import functools
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models.signals import post_save
@@ -131,7 +133,7 @@ def boot_notification_record(*, charge_point_id: int, vendor: str, model: str,
                              **reported: str | None) -> tuple[str, int]:
     """Records what the station says it is; answers its registration status and heartbeat interval."""
     with transaction.atomic():
-        station = ChargePoint.objects.select_for_update().get(pk=charge_point_id)
+        station = ChargePoint.objects.select_for_update(no_key=True).get(pk=charge_point_id)
         station.vendor, station.model = vendor[:20], model[:20]
         for field, value in reported.items():
             if value is not None:
@@ -206,7 +208,10 @@ def _sql(vendor: str) -> dict[str, str]:
     session, station = q(ChargingSession._meta.db_table), q(ChargePoint._meta.db_table)
     token, customer = q(IdToken._meta.db_table), q(Customer._meta.db_table)
     account = q(PaymentAccount._meta.db_table)
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    # Not FOR UPDATE: that also blocks the key-share locks with which the group writer's foreign keys check the
+    # same station and session rows, so a start or stop would wait for a batch's commit (and it for them).
+    lock = (" FOR NO KEY UPDATE" if connection.features.has_select_for_no_key_update
+            else " FOR UPDATE" if connection.features.has_select_for_update else "")
     columns = ", ".join(q(f.column) for f in ChargingSession._meta.concrete_fields)
     inserted = [f for f in ChargingSession._meta.concrete_fields if not f.primary_key]
     returning = " RETURNING id" if connection.features.can_return_columns_from_insert else ""
@@ -230,6 +235,29 @@ def _sql(vendor: str) -> dict[str, str]:
 
 STOP_FIELDS = ("state", "stopped_at", "meter_stop_wh", "stop_reason", "needs_review", "review_reason",
                "updated_at")
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """A psycopg cursor whose statements are prepared on the server, once per connection (psycopg keeps them).
+    Django binds parameters on the client, so PostgreSQL parsed and planned every authorisation, start and stop
+    afresh, which was a fifth of its CPU under OCPP load (benchmarks/README.md)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+
+
+@contextmanager
+def _statements():
+    """The cursor for the statements of _sql(): on PostgreSQL a preparing one, wrapped as Django wraps its own
+    (errors come out as Django's; query logging and execute wrappers see it); elsewhere Django's own."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    raw = _PreparingCursor(connection.connection)
+    with connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw) as cursor:
+        yield cursor
 
 
 def _aware(value):
@@ -283,7 +311,7 @@ def token_decision(token: IdToken | TokenState | None, *, moment: datetime, busy
 
 
 def id_tag_authorize(*, charge_point_id: int, id_tag: str) -> IdTagInfo:
-    with connection.cursor() as cursor:
+    with _statements() as cursor:
         token = token_read(cursor, id_tag)
     return token_decision(token, moment=timezone.now(), busy_elsewhere=token is not None and token.busy)
 
@@ -362,7 +390,7 @@ def transaction_start(*, charge_point_id: int, connector_id: int, id_tag: str, m
     `events`, the live event is appended there for the caller to send once this has committed.
     """
     stored_start = max(meter_start_wh, 0)
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), _statements() as cursor:
         cursor.execute(_sql(connection.vendor)["station"], [charge_point_id])  # locks the station's row
         identity = cursor.fetchone()[0]
         if connector is None:
@@ -429,7 +457,7 @@ def transaction_stop(*, charge_point_id: int, transaction_id: str, meter_stop_wh
     `identity` is the station's when the caller knows it. With `events`, the live event is appended there for
     the caller to send once this has committed.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(), _statements() as cursor:
         found = _sessions_read(cursor, "by_transaction", [charge_point_id, transaction_id])
         session = found[0] if found else None
         info = token_decision(token_read(cursor, id_tag), moment=timestamp) if id_tag else None
