@@ -14,6 +14,7 @@ import argparse
 import array
 import asyncio
 import base64
+import contextlib
 import json
 import math
 import os
@@ -972,6 +973,10 @@ def main() -> None:
                         help="an extra uvicorn argument, e.g. --uvicorn-arg=--ws=websockets (repeat for more)")
     parser.add_argument("--server-cpu", default="1", help="taskset CPU list for the server process")
     parser.add_argument("--client-cpu", default="0", help="taskset CPU list for the load generator")
+    parser.add_argument("--database-cpu", default="",
+                        help="taskset CPU list for the local PostgreSQL server during the run (e.g. the load "
+                             "generator's core, so that the server's core is its own, as with a database on "
+                             "another host); its affinity is restored afterwards. Empty: leave it alone")
     parser.add_argument("--clients", type=int, default=1, help="load-generator processes in the load phase")
     parser.add_argument("--idle-clients", type=int, default=2, help="client processes in the idle phase")
     parser.add_argument("--connect-concurrency", type=int, default=100, help="handshakes in flight per client")
@@ -1009,18 +1014,52 @@ def main() -> None:
     print(f"database ready: {prep}", flush=True)
     loads, idles = [], []
     kinds = [k for k, skip in (("django", args.no_django), ("echo", args.no_echo)) if not skip]
-    for stations in args.stations:
-        for kind in kinds:
-            if kind == "django" and not args.keep_data:
-                reset_data(prep["database"])  # every phase starts from the same (empty) tables
-            loads.append(run_load_phase(args, kind, stations, out, prep["database"]))
-    if args.idle:
-        for kind in kinds:
-            idles.append(run_idle_phase(args, kind, out, prep["database"]))
+    with database_pinned(args.database_url, args.database_cpu):
+        for stations in args.stations:
+            for kind in kinds:
+                if kind == "django" and not args.keep_data:
+                    reset_data(prep["database"])  # every phase starts from the same (empty) tables
+                loads.append(run_load_phase(args, kind, stations, out, prep["database"]))
+        if args.idle:
+            for kind in kinds:
+                idles.append(run_idle_phase(args, kind, out, prep["database"]))
     (out / "summary.json").write_text(json.dumps({"args": vars(args), "prepare": prep, "load": loads,
                                                   "idle": idles}, indent=2, default=str))
     print_summary(args, prep, loads, idles)
     print(f"details: {out / 'summary.json'}")
+
+
+@contextlib.contextmanager
+def database_pinned(database_url: str, cpus: str):
+    """Pin the local PostgreSQL server (its postmaster, whose new backends inherit the affinity, and the processes
+    it has already started) to `cpus` for the run; afterwards give them back the affinity they had."""
+    if not cpus:
+        yield
+        return
+    import psutil
+    import psycopg
+
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        postmaster = psutil.Process(backend).parent()
+    wanted = sorted({cpu for part in cpus.split(",") for cpu in (
+        range(int(part.split("-")[0]), int(part.split("-")[-1]) + 1))})
+    before = {}
+    for proc in [postmaster, *postmaster.children()]:
+        try:
+            before[proc.pid] = proc.cpu_affinity()
+            proc.cpu_affinity(wanted)
+        except psutil.Error as error:
+            sys.exit(f"--database-cpu: cannot pin PostgreSQL process {proc.pid} ({error}); run as its user or root")
+    print(f"PostgreSQL (postmaster {postmaster.pid} and {len(before) - 1} processes) pinned to CPU {cpus}", flush=True)
+    try:
+        yield
+    finally:
+        for proc in [postmaster, *postmaster.children()]:
+            try:
+                proc.cpu_affinity(before.get(proc.pid, before[postmaster.pid]))
+            except psutil.Error:
+                pass  # a backend that ended meanwhile
 
 
 if __name__ == "__main__":
