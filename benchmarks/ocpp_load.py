@@ -1045,19 +1045,23 @@ def database_pinned(database_url: str, cpus: str):
     wanted = sorted({cpu for part in cpus.split(",") for cpu in (
         range(int(part.split("-")[0]), int(part.split("-")[-1]) + 1))})
     before = {}
-    for proc in [postmaster, *postmaster.children()]:
-        try:
-            before[proc.pid] = proc.cpu_affinity()
-            proc.cpu_affinity(wanted)
-        except psutil.Error as error:
-            sys.exit(f"--database-cpu: cannot pin PostgreSQL process {proc.pid} ({error}); run as its user or root")
-    print(f"PostgreSQL (postmaster {postmaster.pid} and {len(before) - 1} processes) pinned to CPU {cpus}", flush=True)
     try:
+        for proc in [postmaster, *postmaster.children()]:
+            try:
+                before[proc.pid] = proc.cpu_affinity()
+                proc.cpu_affinity(wanted)
+            except psutil.NoSuchProcess:
+                continue  # a backend that ended meanwhile
+            except psutil.AccessDenied as error:
+                sys.exit(f"--database-cpu: cannot pin PostgreSQL process {proc.pid} ({error}); run as its user "
+                         "or root")
+        print(f"PostgreSQL (postmaster {postmaster.pid} and {len(before) - 1} processes) pinned to CPU {cpus}",
+              flush=True)
         yield
     finally:
         for proc in [postmaster, *postmaster.children()]:
             try:
-                proc.cpu_affinity(before.get(proc.pid, before[postmaster.pid]))
+                proc.cpu_affinity(before.get(proc.pid, before.get(postmaster.pid, proc.cpu_affinity())))
             except psutil.Error:
                 pass  # a backend that ended meanwhile
 
