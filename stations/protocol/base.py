@@ -59,7 +59,6 @@ class StationSession:
         self.registration_status = None
         self._last_seen = 0.0
         self._staged: list | None = None  # what the call being answered reports, for the group writer
-        self._own_transaction = False  # the call being answered committed what it reports itself
         self._seen_now = False
         self._calling: tuple[str, str] | None = None  # (unique id, action) of our call in flight
         # Created on first use: most connections are idle most of the time.
@@ -108,11 +107,17 @@ class StationSession:
             return
         if isinstance(message, Call):
             row_in = journal_row(self.station_id, "in", raw, 2, message.unique_id, message.action)
-            self._staged, self._own_transaction = [], False
+            self._staged = []
             answer, answered = await self._answer(message)
             item = WriteItem(self.station_id, [row_in], self._staged if answered else [], self._is_seen())
             self._staged = None
-            if answered and self._own_transaction and not item.reports:
+            if answered and not item.reports and not item.seen:
+                # Nothing for the batch but the frames: the handler committed what the call reports in its own
+                # transaction (boot, authorisation, sessions, ...). The answer goes out now and the frames follow
+                # in the next batch; waiting for that batch was a third of these calls' round trip under load
+                # (benchmarks/README.md). Should the process die in between, the journal misses those two
+                # frames; what the station reported is committed anyway. (A sign of life, a heartbeat's or the
+                # first in LAST_SEEN_EVERY_S, is recorded before the answer, as a report is.)
                 self._send_then_journal(item, answer, message.unique_id, message.action)
                 await self._connection.send(answer)
             else:
@@ -170,8 +175,7 @@ class StationSession:
         await self._connection.send(answer)
 
     def _send_then_journal(self, item: WriteItem, answer: str, unique_id: str, action: str) -> None:
-        """Queue the frames of a call whose handler committed what it reports in its own transaction: its
-        answer need not wait for them (see in_own_transaction)."""
+        """Queue the frames of an answered call that has nothing else for the batch; its answer does not wait."""
         item.journal.append(journal_row(self.station_id, "out", answer, 3, unique_id, action))
         group_writer().write_later(item)
 
@@ -183,15 +187,6 @@ class StationSession:
 
     def _internal_error(self, unique_id: str) -> str:
         return CallError(unique_id, "InternalError", "The Central System could not process this.", {}).to_json()
-
-    def in_own_transaction(self) -> None:
-        """Say that the call being answered committed what it reports in its own transaction (run_db), as
-        sessions, boots and authorisations do, or reports nothing. Its answer then goes out as soon as it is
-        known, and its two frames are journaled by the group writer right after, instead of the answer waiting
-        for a batch to commit them: the answer does not depend on them, and the batch wait was a third of these
-        calls' round trip under load (benchmarks/README.md). Should the process die in between, the journal
-        misses those two frames; what the station reported is committed all the same."""
-        self._own_transaction = True
 
     def stage(self, report) -> None:
         """Hand a report of the call being answered to the group writer (committed before the answer)."""

@@ -2,8 +2,9 @@
 was received or sent (frames are not parsed again to learn them).
 
 Frames of a station's call and of our answer are written by the group writer in the same transaction as
-what the call reported, before the answer is sent (stations.protocol.base); for calls whose handler commits
-its own transaction (sessions, boots, authorisations), right after the answer. Frames that answer nothing
+what the call reported, before the answer is sent (stations.protocol.base); for calls that have nothing else
+for it (their handler commits its own transaction, as sessions, boots and authorisations do), right after the
+answer. Frames that answer nothing
 (the station's results of our calls) go to the same writer without being waited for.
 """
 

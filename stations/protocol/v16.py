@@ -3,9 +3,9 @@
 Built on the `ocpp` library's ChargePoint (route map from @on handlers, the one-call-in-flight lock and the
 response queue). Framing and schema errors are answered here with the 1.6 error codes. Handlers whose
 answer depends on the database (boot, authorisation, sessions) call one service in one transaction through
-the database pool, and their frames are journaled right after the answer (StationSession.in_own_transaction);
-frequent reports (meter values, status, heartbeats) are staged for the group writer, which commits them with
-the journal before the answer goes out (stations.protocol.base).
+the database pool, and their frames are journaled right after the answer; frequent reports (meter values,
+status) are staged for the group writer, which commits them with the journal before the answer goes out
+(stations.protocol.base).
 """
 
 import functools
@@ -122,7 +122,6 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             imsi=details.get("imsi"), meter_type=details.get("meter_type"),
             meter_serial_number=details.get("meter_serial_number"),
         )
-        self.in_own_transaction()
         self.registration_status = status
         return call_result.BootNotification(current_time=now_iso(), interval=interval, status=status)
 
@@ -147,7 +146,6 @@ class ChargePointV16(StationSession, LibraryChargePoint):
     @on(Action.authorize)
     async def on_authorize(self, id_tag):
         info = await run_db(reports.id_tag_authorize, charge_point_id=self.station_id, id_tag=id_tag)
-        self.in_own_transaction()
         return call_result.Authorize(id_tag_info=info.as_ocpp16())
 
     @on(Action.start_transaction)
@@ -160,7 +158,6 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             connector=self.cached_connector(number), id_tag=id_tag, meter_start_wh=meter_start, timestamp=moment,
             reservation_id=reservation_id, events=events,
         )
-        self.in_own_transaction()
         self.session_started(number, started.session)
         group_writer().publish(events)
         return call_result.StartTransaction(
@@ -178,7 +175,6 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             meter_values=self.decode_meter_values(transaction_data or [], skip_unreadable=True),
             identity=self.id, events=events,
         )
-        self.in_own_transaction()
         self.session_stopped(str(transaction_id))
         group_writer().publish(events)
         if info is None:
@@ -206,19 +202,16 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             reports.data_transfer_record, charge_point_id=self.station_id, vendor_id=vendor_id,
             message_id=message_id or "", data=data,
         )
-        self.in_own_transaction()
         return call_result.DataTransfer(status=DataTransferStatus(status), data=answer)
 
     @on(Action.firmware_status_notification)
     async def on_firmware_status_notification(self, status):
         await run_db(reports.firmware_status_record, charge_point_id=self.station_id, status=status)
-        self.in_own_transaction()
         return call_result.FirmwareStatusNotification()
 
     @on(Action.diagnostics_status_notification)
     async def on_diagnostics_status_notification(self, status):
         await run_db(reports.diagnostics_status_record, charge_point_id=self.station_id, status=status)
-        self.in_own_transaction()
         return call_result.DiagnosticsStatusNotification()
 
     @on(Action.security_event_notification)
@@ -227,7 +220,6 @@ class ChargePointV16(StationSession, LibraryChargePoint):
             reports.security_event_record, charge_point_id=self.station_id, event_type=type,
             timestamp=parse_timestamp(timestamp, self.current_unique_id), tech_info=tech_info or "",
         )
-        self.in_own_transaction()
         return call_result.SecurityEventNotification()
 
     def decode_meter_values(self, meter_values: list, *, skip_unreadable: bool = False) -> list[reports.Sample]:

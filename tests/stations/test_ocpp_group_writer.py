@@ -63,7 +63,7 @@ async def test_calls_that_commit_their_own_transaction_are_answered_before_their
     from django.db import connection
 
     if connection.vendor == "sqlite":
-        missing("SQLite takes one writing transaction at a time: there the frames are journaled before the answer")
+        missing("with SQLite's one database thread, the held writer would hold the handlers too")
     await in_db(IdTokenFactory, uid="04OWNTX")
     async with Station(station.identity) as cp:
         await cp.result("Heartbeat", {})
