@@ -255,6 +255,10 @@ OCPP_DB_THREADS = env.int(
 # while the previous one commits, so the wait only matters at low load.
 OCPP_WRITE_BATCH_WAIT_MS = env.float("OCPP_WRITE_BATCH_WAIT_MS", default=2)
 OCPP_WRITE_BATCH_MAX = env.int("OCPP_WRITE_BATCH_MAX", default=500)
+# PostgreSQL: the OCPP hot path's statements are prepared once per connection instead of parsed and planned
+# on every execution. Off for a connection pooler in transaction mode that cannot carry prepared statements
+# (PgBouncer before 1.21, or without max_prepared_statements).
+OCPP_PREPARED_STATEMENTS = env.bool("OCPP_PREPARED_STATEMENTS", default=True)
 
 # The web server process's garbage collector (evbackoffice/asgi.py, at ASGI lifespan startup): what startup
 # made is frozen out of collections, and the youngest generation is collected every this many allocations

@@ -72,6 +72,7 @@ class OcppMessage(models.Model):
         OUT = "out", _("Us → station")
 
     # Looked up by station through ocppmessage_station_time_idx; no index of its own (each costs every insert).
+    # Checked per statement on PostgreSQL, like MeterValue's references (migration 0004).
     charge_point = models.ForeignKey(ChargePoint, on_delete=models.CASCADE, related_name="journal", db_index=False)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     message_type = models.PositiveSmallIntegerField(null=True, blank=True, help_text=_("2 call, 3 result, 4 error"))

@@ -138,6 +138,9 @@ class MeterValue(models.Model):
 
     # No index of their own for session and charge_point: the (session, timestamp) and (charge_point, timestamp)
     # indexes below serve every lookup by either, and each index costs every one of the many inserts.
+    # On PostgreSQL these three references are checked per statement by triggers, not by row-level constraints
+    # (migration 0004, stations/migrations/_references.py): a migration removing or renaming one must reverse
+    # that operation for it first.
     session = models.ForeignKey(
         ChargingSession, null=True, blank=True, on_delete=models.CASCADE, related_name="meter_values",
         db_index=False,

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from stations.events import event_groups
 from stations.models import ChargePoint, ChargingSession, Connector, MeterValue, OcppMessage, StatusEvent
-from stations.services.station_reports import SessionRef, connector_resolve
+from stations.services.station_reports import SessionRef, connector_resolve, preparing_connection
 
 logger = logging.getLogger(__name__)
 
@@ -152,10 +152,10 @@ def _commit_pipelined(journal, meters, statuses, seen) -> list[Publication]:
 
 def _raw_connection():
     """The psycopg connection behind Django's, in autocommit mode (batches say BEGIN and COMMIT themselves)."""
-    connection.ensure_connection()
+    pg = preparing_connection()
     if not connection.get_autocommit():
         raise RuntimeError("The OCPP batch needs a connection in autocommit mode.")
-    return connection.connection
+    return pg
 
 
 # The statements of a pipelined batch, written out once per process (table names come from the models).
@@ -253,7 +253,7 @@ def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     if connection.vendor != "postgresql":
         model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
         return
-    with connection.cursor() as cursor:
+    with connection.cursor() as cursor, connection.wrap_database_errors:  # COPY is not wrapped by Django's cursor
         copy_rows(cursor, model, columns, rows)
 
 

@@ -8,6 +8,7 @@ review, because stations retry a message that was refused for ever.
 
 import functools
 import logging
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -237,10 +238,23 @@ STOP_FIELDS = ("state", "stopped_at", "meter_stop_wh", "stop_reason", "needs_rev
                "updated_at")
 
 
+def preparing_connection():
+    """The psycopg connection behind Django's, allowed to prepare the statements run on it with prepare=True.
+
+    Django binds parameters on the client and opens its connections with psycopg's prepare_threshold=None, with
+    which psycopg silently ignores prepare=True: PostgreSQL then parsed and planned every statement of the OCPP
+    hot path afresh, 15 % of its CPU under load (benchmarks/README.md). A threshold nothing reaches prepares
+    exactly the statements that ask for it; Django's own cursors never prepare. OCPP_PREPARED_STATEMENTS=false
+    (a connection pooler that cannot carry prepared statements) leaves the connection as Django made it."""
+    connection.ensure_connection()
+    pg = connection.connection
+    if settings.OCPP_PREPARED_STATEMENTS and pg.prepare_threshold is None:
+        pg.prepare_threshold = sys.maxsize
+    return pg
+
+
 class _PreparingCursor(psycopg.Cursor):
-    """A psycopg cursor whose statements are prepared on the server, once per connection (psycopg keeps them).
-    Django binds parameters on the client, so PostgreSQL parsed and planned every authorisation, start and stop
-    afresh, which was a fifth of its CPU under OCPP load (benchmarks/README.md)."""
+    """A psycopg cursor whose statements are prepared on the server, once per connection (psycopg keeps them)."""
 
     def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
@@ -254,8 +268,7 @@ def _statements():
         with connection.cursor() as cursor:
             yield cursor
         return
-    connection.ensure_connection()
-    raw = _PreparingCursor(connection.connection)
+    raw = _PreparingCursor(preparing_connection())
     with connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw) as cursor:
         yield cursor
 

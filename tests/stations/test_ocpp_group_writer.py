@@ -293,3 +293,24 @@ async def test_the_writer_replaces_a_database_connection_that_was_cut(station):
 
     await writer.write(WriteItem(station.pk, [journal_row(station.pk, "in", "[2,\"2\",\"Heartbeat\",{}]", 2, "2")]))
     assert await in_db(lambda: sorted(OcppMessage.objects.values_list("unique_id", flat=True))) == ["1", "2"]
+
+
+async def test_the_writer_prepares_its_statements_on_postgresql(station):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        missing("needs PostgreSQL: prepared statements are PostgreSQL's")
+    writer = group_writer()
+    for n in range(2):
+        await writer.write(WriteItem(station.pk, [journal_row(station.pk, "in", "[2,\"1\",\"Heartbeat\",{}]", 2,
+                                                              str(n))], seen=True))
+
+    def prepared():
+        from django.db import connection as own
+
+        with own.cursor() as cursor:
+            cursor.execute("SELECT statement FROM pg_prepared_statements")
+            return [row[0] for row in cursor.fetchall()]
+
+    statements = await run_in_writer_thread(prepared)
+    assert [s for s in statements if "SET last_seen_at" in s] and [s for s in statements if "SELECT id FROM" in s]
