@@ -35,9 +35,9 @@ def _names(model, field_name, connection):
     }
 
 
-def _function(name: str, declare: str, body: str) -> str:
-    return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nDECLARE\n{declare}\nBEGIN\n"
-            f"{body}\n    RETURN NULL;\nEND $$")
+def _function(name: str, declare: str, body: str, settings: str = "") -> str:
+    return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql{settings} AS $$\nDECLARE\n{declare}\n"
+            f"BEGIN\n{body}\n    RETURN NULL;\nEND $$")
 
 
 def _create_sql(quote, n: dict) -> list[str]:
@@ -50,9 +50,11 @@ def _create_sql(quote, n: dict) -> list[str]:
              f"\"{n['child']}\"' USING ERRCODE = 'foreign_key_violation', DETAIL = format('Key ({n['key']})=(%s) "
              f"is still referenced from table \"{n['child']}\".', kept)")
     return [
-        # The inserted rows, all at once: their distinct keys, locked through the primary key's index (as
-        # an array: a join with the transition table was planned as a hash join over the whole referenced
-        # table). Only when fewer rows were locked than keys asked is one of them looked for, to name it.
+        # The inserted rows, all at once: their distinct keys, locked through the primary key's index. The plan
+        # is cached with the function, and one made while a table was small (a new installation, or before its
+        # first ANALYZE) scanned the whole table for every statement ever after: a statement's keys are a few
+        # hundred at most, so the index is always the way (enable_seqscan off, for this function only). Only
+        # when fewer rows were locked than keys asked is one of them looked for, to name it.
         _function(f"{prefix}_inserted", f"    keys {n['type']}[];\n    locked bigint;\n    missing text;", f"""\
     SELECT array_agg(DISTINCT n.{column}) INTO keys FROM new_rows n WHERE n.{column} IS NOT NULL;
     IF keys IS NULL THEN
@@ -64,7 +66,7 @@ def _create_sql(quote, n: dict) -> list[str]:
         SELECT k INTO missing FROM unnest(keys) AS k
             WHERE NOT EXISTS (SELECT 1 FROM {parent} p WHERE p.{key} = k) LIMIT 1;
         RAISE EXCEPTION {refused};
-    END IF;"""),
+    END IF;""", settings=" SET enable_seqscan = off"),
         f"""CREATE TRIGGER {prefix}_inserted AFTER INSERT ON {child} REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION {prefix}_inserted()""",
         # A changed reference, row by row: these rows are written once and never updated on the hot path.
