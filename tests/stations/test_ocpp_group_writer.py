@@ -314,3 +314,22 @@ async def test_the_writer_prepares_its_statements_on_postgresql(station):
 
     statements = await run_in_writer_thread(prepared)
     assert [s for s in statements if "SET last_seen_at" in s] and [s for s in statements if "SELECT id FROM" in s]
+
+
+async def test_live_events_go_out_at_once_after_a_quiet_spell_and_in_rounds_under_load(monkeypatch):
+    rounds = []
+
+    async def record(publications):
+        rounds.append((asyncio.get_running_loop().time(), [event["n"] for _, event in publications]))
+
+    monkeypatch.setattr(writer_module, "send_committed", record)
+    writer = group_writer()
+    started = asyncio.get_running_loop().time()
+    writer.publish([(["dashboard"], {"n": 1})])
+    await asyncio.sleep(0)
+    writer.publish([(["dashboard"], {"n": 2})])  # while the first round is sent: both join the next round
+    writer.publish([(["dashboard"], {"n": 3})])
+    await writer._sender
+    assert [numbers for _, numbers in rounds] == [[1], [2, 3]]
+    assert rounds[0][0] - started < writer_module.LIVE_ROUND_S / 2
+    assert rounds[1][0] - rounds[0][0] >= writer_module.LIVE_ROUND_S * 0.9
