@@ -13,7 +13,8 @@ same rule, set-based:
   are refused too (NO ACTION, like Django's constraints: Django deletes the referencing rows first).
 
 Both sides raise `foreign_key_violation`, so Django raises IntegrityError as for a constraint. The checks run at
-the end of each statement rather than at COMMIT (the writer inserts rows whose parents are already committed).
+the end of each statement rather than at COMMIT (the writer inserts rows whose parents are already committed): a
+fixture listing a meter value before its session would no longer load (dumpdata writes parents first).
 Nothing changes in Django's model state, and nothing on other databases (SQLite keeps its constraint): the model
 still declares an ordinary foreign key. A later migration that removes or renames such a column must first
 reverse this operation for it (the triggers name the column).

@@ -122,9 +122,9 @@ def _commit_pipelined(journal, meters, statuses, seen) -> list[Publication]:
 
     One pipeline sends BEGIN, which stations still exist, every status update and the last-seen update, and
     reads all their results at once; then one COPY per table; then COMMIT. (COPY cannot join a pipeline, and
-    it costs the server process a third of the CPU of any INSERT form.) The rows keep their foreign keys, so
-    the database still checks every reference; a station deleted between the check and the commit fails the
-    batch, which batch_commit then retries item by item, as any other failure."""
+    it costs the server process a third of the CPU of any INSERT form.) The database still checks every
+    reference the rows make (per statement: stations/migrations/_references.py); a station deleted between the
+    check and the commit fails the batch, which batch_commit then retries item by item, as any other failure."""
     pg = _raw_connection()
     with connection.wrap_database_errors:
         try:
