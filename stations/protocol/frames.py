@@ -69,6 +69,10 @@ def parse_frame(raw: str) -> Call | CallResult | CallError:
     if not isinstance(frame, list) or not frame:
         raise FrameError("formation", "Frame is not an OCPP-J message array.")
     unique_id = frame[1] if len(frame) > 1 and isinstance(frame[1], str) and frame[1] else "-1"
+    if "\\u0000" in raw and _has_nul(frame):  # JSON cannot carry a raw NUL: only its escape needs a look
+        # No database column takes it (PostgreSQL's text and jsonb refuse U+0000): refused here, not failed later.
+        raise FrameError("property", "Strings must not contain the NUL character (U+0000).",
+                         "-1" if "\x00" in unique_id else unique_id)
     message_type, rest = frame[0], frame[1:]
     if type(message_type) not in (int, decimal.Decimal) or message_type not in _SHAPES:  # no bool, list, dict
         raise FrameError("formation", f"Unknown MessageTypeId {message_type!r}.", unique_id)
@@ -78,6 +82,16 @@ def parse_frame(raw: str) -> Call | CallResult | CallError:
     if len(unique_id) > 36:
         raise FrameError("formation", "UniqueId is longer than 36 characters.", "-1")
     return cls(*rest)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
 
 
 # What CallResult.to_json() encodes with, built once: json.dumps(..., cls=...) builds an encoder per frame.

@@ -16,7 +16,10 @@ from stations.services.batch_reports import WriteItem
 
 def journal_row(station_id: int, direction: str, frame: str, message_type: int | None = None,
                 unique_id: str = "", action: str = "") -> tuple:
-    """A row in batch_reports.JOURNAL_COLUMNS order, stamped now."""
+    """A row in batch_reports.JOURNAL_COLUMNS order, stamped now. A raw NUL (never valid JSON, refused with
+    FormationViolation) is kept as U+FFFD: PostgreSQL's text cannot store it, and the frame must not be lost."""
+    if "\x00" in frame:
+        frame = frame.replace("\x00", "\ufffd")
     return (station_id, direction, message_type, unique_id[:36], action[:48], frame, datetime.now(UTC))
 
 

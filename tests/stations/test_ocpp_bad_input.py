@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from stations.models import ChargePoint, ChargingSession, Connector, Evse
+from stations.models import ChargePoint, ChargingSession, Connector, Evse, OcppMessage, StationEvent, StatusEvent
 from stations.services import batch_reports, station_reports
 from tests.factories import IdTokenFactory
 from tests.stations.ocpp_helpers import Station, boot, in_db, meter_value, sampled, start, status
@@ -207,3 +207,34 @@ async def test_connector_id_out_of_range_is_a_property_constraint_violation(stat
     async with Station(station.identity) as cp:
         await assert_call_error(cp, await cp.call(action, payload), "PropertyConstraintViolation")
     assert await in_db(Evse.objects.filter(charge_point=station).count) == 2
+
+
+# --- the NUL character, which no database column takes --------------------------------------------------
+async def test_a_raw_nul_is_a_formation_violation_and_the_frame_is_still_journaled(station):
+    async with Station(station.identity) as cp:
+        await assert_call_error(cp, await cp.send_raw('[2, "nul-1", "Heartbeat", {"x": "a\x00b"}]'),
+                                "FormationViolation", "-1")
+    frames = await in_db(lambda: list(OcppMessage.objects.filter(direction="in").values_list("frame", flat=True)))
+    assert '[2, "nul-1", "Heartbeat", {"x": "a\ufffdb"}]' in frames  # kept, with U+FFFD in its place
+
+
+@pytest.mark.parametrize("frame", [
+    '[2, "nul-2", "DataTransfer", {"vendorId": "acme", "data": "a\\u0000b"}]',
+    '[2, "nul-2", "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Available", '
+    '"info": "\\u0000"}]',
+    '[2, "nul-2", "Authorize", {"idTag": "TAG\\u0000"}]',
+], ids=["data-transfer", "status-info", "id-tag"])
+async def test_an_escaped_nul_in_a_payload_is_a_property_violation_and_nothing_is_stored(station, frame):
+    async with Station(station.identity) as cp:
+        await assert_call_error(cp, await cp.send_raw(frame), "PropertyConstraintViolation", "nul-2")
+    assert not await in_db(StationEvent.objects.exists)
+    assert not await in_db(StatusEvent.objects.exists)
+    journaled = await in_db(lambda: list(OcppMessage.objects.filter(unique_id="nul-2").values_list("direction",
+                                                                                                     flat=True)))
+    assert sorted(journaled) == ["in", "out"]
+
+
+async def test_an_escaped_nul_in_the_unique_id_is_answered_with_id_minus_1(station):
+    async with Station(station.identity) as cp:
+        await assert_call_error(cp, await cp.send_raw('[2, "nul\\u0000", "Heartbeat", {}]'),
+                                "PropertyConstraintViolation", "-1")
