@@ -106,6 +106,7 @@ class CallFailed(Exception):
 class Stats:
     latencies_ms: array.array = field(default_factory=lambda: array.array("d"))
     actions: array.array = field(default_factory=lambda: array.array("b"))
+    answered_s: array.array = field(default_factory=lambda: array.array("d"))  # when, in seconds into the window
     completed_in_window: int = 0
     sent_total: int = 0
     call_errors: dict = field(default_factory=dict)
@@ -243,6 +244,7 @@ class SimStation:
                 if in_window:
                     stats.latencies_ms.append((done - started) * 1000.0)
                     stats.actions.append(action)
+                    stats.answered_s.append(done + mono_offset - window_start)
                 if window_start <= done + mono_offset < window_end:
                     stats.completed_in_window += 1
             if action == A_STOP or (action == A_START and answer is None):
@@ -331,7 +333,7 @@ async def worker_main(config: dict) -> None:
             client_cpu_s=cpu_seconds() - (cpu_before or 0.0), sent_total=stats.sent_total,
             completed_in_window=stats.completed_in_window, call_errors=stats.call_errors,
             timeouts=stats.timeouts, disconnects=stats.disconnects, error_samples=stats.error_samples,
-            latencies_ms=list(stats.latencies_ms), actions=list(stats.actions),
+            latencies_ms=list(stats.latencies_ms), actions=list(stats.actions), answered_s=list(stats.answered_s),
         )
     elif command == "HOLD":  # idle phase: keep the connections open until told otherwise
         await read_line()
@@ -746,6 +748,12 @@ def run_load_phase(args, kind: str, stations: int, out: Path, db_name: str) -> d
         for action, latency in zip(result["actions"], result["latencies_ms"], strict=True):
             per_action.setdefault(ACTIONS[action], []).append(latency)
     latencies.sort()
+    # The p99 of each second of the window: whether slow answers are spread out or come in episodes.
+    by_second: dict[int, list[float]] = {}
+    for result in results:
+        for latency, moment in zip(result["latencies_ms"], result["answered_s"], strict=True):
+            by_second.setdefault(min(max(int(moment), 0), int(args.duration) - 1), []).append(latency)
+    p99_by_second = [round(percentile(sorted(by_second[k]), 99), 1) for k in sorted(by_second)]
     call_errors = {}
     for result in results:
         for code, n in result["call_errors"].items():
@@ -758,6 +766,7 @@ def run_load_phase(args, kind: str, stations: int, out: Path, db_name: str) -> d
         "messages": completed, "msg_per_s": round(completed / args.duration, 1),
         "p50_ms": percentile(latencies, 50), "p95_ms": percentile(latencies, 95),
         "p99_ms": percentile(latencies, 99), "max_ms": latencies[-1] if latencies else float("nan"),
+        "p99_by_second_ms": p99_by_second,
         "call_errors": call_errors, "timeouts": sum(r["timeouts"] for r in results),
         "disconnects": sum(r["disconnects"] for r in results),
         "error_samples": [e for r in results for e in r["error_samples"]][:10],
@@ -784,6 +793,11 @@ def run_load_phase(args, kind: str, stations: int, out: Path, db_name: str) -> d
     print(f"   {summary['msg_per_s']:.0f} msg/s, p50 {summary['p50_ms']:.1f} ms, p99 {summary['p99_ms']:.1f} ms, "
           f"server CPU {summary['server_cpu_pct']:.0f}%, client CPU {summary['client_cpu_pct']:.0f}%, "
           f"errors {sum(call_errors.values())}, timeouts {summary['timeouts']}", flush=True)
+    if p99_by_second:
+        ranked = sorted(p99_by_second)
+        print(f"   p99 of each second: best {ranked[0]:.0f}, median {ranked[len(ranked) // 2]:.0f}, worst "
+              f"{ranked[-1]:.0f} ms; {sum(v >= 100 for v in ranked)} of {len(ranked)} seconds at 100 ms or more",
+              flush=True)
     s = summary
     print(f"   server: {s['server_cpu_ms_per_msg']:.2f} ms CPU per message (user {s['server_user_pct']:.0f}% + system "
           f"{s['server_system_pct']:.0f}%), {s['server_ctx_switches_per_msg']:.1f} context switches per message, "
