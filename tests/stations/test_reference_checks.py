@@ -111,9 +111,11 @@ def test_django_deletes_the_referencing_rows_first_and_the_checks_let_it(db):
 
 # --- concurrency: two connections of their own, as the group writer and an operator's deletion ---------------
 def _connect() -> psycopg.Connection:
-    settings = connection.settings_dict
-    return psycopg.connect(dbname=settings["NAME"], user=settings["USER"], host=settings["HOST"],
-                           port=settings["PORT"] or 5432, password=settings["PASSWORD"] or None)
+    """A connection of its own to the test database, opened as Django opens its own (all of DATABASES'
+    options), in autocommit: BEGIN and COMMIT below are the transactions."""
+    own = connection.get_new_connection(connection.get_connection_params())
+    own.autocommit = True
+    return own
 
 
 def _waiting_for_a_lock(pid: int) -> bool:
