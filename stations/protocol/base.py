@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 
-from ocpp.messages import Call, CallError, CallResult
+from ocpp.messages import Call, CallError, CallResult, MessageType
 from ocpp.routing import create_route_map
 
 from stations import commands as command_services
@@ -101,6 +101,9 @@ class StationSession:
             message = parse_frame(raw)
         except FrameError as error:
             unique_id = "" if error.unique_id == "-1" else error.unique_id
+            if error.message_type in (MessageType.CallResult, MessageType.CallError):
+                self._unreadable_answer(raw, error)
+                return
             await self._commit_and_send(WriteItem(self.station_id, [
                 journal_row(self.station_id, "in", raw, None, unique_id),
             ]), error.as_call_error(self.version).to_json(), 4, error.unique_id, "")
@@ -135,6 +138,22 @@ class StationSession:
             journal.record(self.station_id, "in", raw=raw, message_type=message.message_type_id,
                            unique_id=message.unique_id, action=action)
             self._response_queue.put_nowait(message)
+
+    def _unreadable_answer(self, raw: str, error: FrameError) -> None:
+        """A CALLRESULT or CALLERROR we cannot read. OCPP-J 1.6 has no error for an answer (a CALLERROR answers
+        only a CALL; 2.0.1 added CALLRESULTERROR for this), so the station is sent nothing: the frame is
+        journaled, and our call it answers fails now with what was wrong, instead of timing out."""
+        calling = self._calling
+        answers_us = calling is not None and calling[0] == error.unique_id
+        logger.warning("Station %s sent an answer that could not be read (%s): %.500r", self.id, error.description,
+                       raw)
+        journal.record(self.station_id, "in", raw=raw, message_type=error.message_type,
+                       unique_id="" if error.unique_id == "-1" else error.unique_id,
+                       action=calling[1] if answers_us else "")
+        if answers_us:
+            self._response_queue.put_nowait(CallError(
+                error.unique_id, error.code(self.version), f"The station's answer could not be read: "
+                f"{error.description}", {}))
 
     async def _local_list_correct(self) -> None:
         try:

@@ -27,6 +27,7 @@ class FrameError(Exception):
     description: str
     unique_id: str = "-1"
     details: dict = field(default_factory=dict)
+    message_type: int | None = None  # the frame's MessageTypeId, once it could be read
 
     def code(self, version: str) -> str:
         return error_code(self.kind, version)
@@ -69,18 +70,20 @@ def parse_frame(raw: str) -> Call | CallResult | CallError:
     if not isinstance(frame, list) or not frame:
         raise FrameError("formation", "Frame is not an OCPP-J message array.")
     unique_id = frame[1] if len(frame) > 1 and isinstance(frame[1], str) and frame[1] else "-1"
-    if "\\u0000" in raw and _has_nul(frame):  # JSON cannot carry a raw NUL: only its escape needs a look
-        # No database column takes it (PostgreSQL's text and jsonb refuse U+0000): refused here, not failed later.
-        raise FrameError("property", "Strings must not contain the NUL character (U+0000).",
-                         "-1" if "\x00" in unique_id else unique_id)
     message_type, rest = frame[0], frame[1:]
     if type(message_type) not in (int, decimal.Decimal) or message_type not in _SHAPES:  # no bool, list, dict
         raise FrameError("formation", f"Unknown MessageTypeId {message_type!r}.", unique_id)
+    message_type = int(message_type)
+    if "\\u0000" in raw and _has_nul(frame):  # JSON cannot carry a raw NUL: only its escape needs a look
+        # No database column takes it (PostgreSQL's text and jsonb refuse U+0000): refused here, not failed later.
+        raise FrameError("property", "Strings must not contain the NUL character (U+0000).",
+                         "-1" if "\x00" in unique_id else unique_id, message_type=message_type)
     cls, types = _SHAPES[message_type]
     if len(rest) != len(types) or not all(isinstance(v, t) for v, t in zip(rest, types, strict=True)):
-        raise FrameError("formation", f"Frame does not have the elements of a {cls.__name__}.", unique_id)
+        raise FrameError("formation", f"Frame does not have the elements of a {cls.__name__}.", unique_id,
+                         message_type=message_type)
     if len(unique_id) > 36:
-        raise FrameError("formation", "UniqueId is longer than 36 characters.", "-1")
+        raise FrameError("formation", "UniqueId is longer than 36 characters.", "-1", message_type=message_type)
     return cls(*rest)
 
 

@@ -69,6 +69,41 @@ async def test_call_error_answer_is_recorded_as_failed(station):
     assert "NotImplemented" in done.error
 
 
+@pytest.mark.parametrize(("frame", "message_type"), [
+    ('[3, "%s"]', 3),  # no payload
+    ('[3, "%s", ["Accepted"]]', 3),  # payload not an object
+    ('[4, "%s", "InternalError"]', 4),  # a CALLERROR without description and details
+    ('[3, "%s", {"status": "Accepted\\u0000"}]', 3),  # a NUL, which no column can store
+], ids=["no-payload", "array-payload", "short-call-error", "nul"])
+async def test_unreadable_answer_is_not_answered_and_fails_the_command_at_once(station, settings, frame,
+                                                                                message_type):
+    # OCPP-J 1.6: a CALLERROR answers only a CALL; a station sent one for its own answer would be confused.
+    settings.OCPP_RESPONSE_TIMEOUT_S = 30  # failing at once, not by timing out
+    async with Station(station.identity) as cp:
+        command = await request(station, "ClearCache", {})
+        _, unique_id, *_ = await cp.receive_call()
+        await cp.comm.send_to(text_data=frame % unique_id)
+        assert await cp.nothing_sent()
+        done = await outcome(command)
+        assert await cp.heartbeat_answered()
+    assert done.state == "failed"
+    assert "could not be read" in done.error
+    await journal.flush()
+    journaled = await in_db(lambda: list(OcppMessage.objects.filter(unique_id=unique_id).order_by("id")))
+    assert [(m.direction, m.message_type, m.action) for m in journaled] == [
+        ("out", 2, "ClearCache"), ("in", message_type, "ClearCache")]
+
+
+async def test_unreadable_answer_to_no_call_of_ours_is_journaled_and_not_answered(station):
+    async with Station(station.identity) as cp:
+        await cp.comm.send_to(text_data='[3, "nobody-asked", "Accepted"]')
+        assert await cp.nothing_sent()
+        assert await cp.heartbeat_answered()
+    await journal.flush()
+    journaled = await in_db(lambda: list(OcppMessage.objects.filter(unique_id="nobody-asked")))
+    assert [(m.direction, m.message_type, m.action) for m in journaled] == [("in", 3, "")]
+
+
 async def test_no_answer_within_the_response_timeout_is_recorded_as_timeout(station, settings):
     settings.OCPP_RESPONSE_TIMEOUT_S = 0.3
     async with Station(station.identity) as cp:
