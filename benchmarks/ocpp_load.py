@@ -251,11 +251,15 @@ class SimStation:
                 self.transaction_id = 0
             if interval:
                 next_send += interval
-                delay = next_send - (perf() + mono_offset)
+                now = perf() + mono_offset
+                if next_send < now:
+                    # Behind schedule: the message that fell due while waiting for the answer goes at once,
+                    # slots missed entirely are skipped (no burst to catch up), and the station keeps its own
+                    # slot grid, as a station's meter and heartbeat timers do.
+                    next_send += (now - next_send) // interval * interval
+                delay = next_send - now
                 if delay > 0:
                     await asyncio.sleep(delay)
-                else:
-                    next_send -= delay  # behind schedule: do not burst to catch up
 
     def record_error(self, what: str, action: int, frame: str) -> None:
         if len(self.stats.error_samples) < 20:
@@ -509,7 +513,7 @@ class Server:
 
         self.kind, self.port = kind, free_port()
         self.log = out / f"server-{label}.log"
-        # As deployed with a broker: the server queues each stopped session's rating for a Celery worker (not
+        # As deployed with a broker: the server queues the rating of stopped sessions for a Celery worker (not
         # part of this measurement; the queue is dropped afterwards). Without Redis there is no broker, and the
         # embedded default rates inline, in the server's database threads.
         self.redis_url, self.task_queue = args.redis_url, f"evb-bench-tasks-{os.getpid()}-{label}"
