@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import OperationalError
 
 from billing.adhoc import tasks as adhoc_tasks  # noqa: F401  (registers billing.adhoc_settle, ...)
@@ -46,6 +47,32 @@ def rate_session(self, session_id: int) -> int | None:
         logger.exception("Rating session %s inline failed; the sweep will try again", session_id)
         return None
     return cdr.pk if cdr is not None else None
+
+
+@shared_task(
+    bind=True, name="billing.rate_sessions", acks_late=True, autoretry_for=(OperationalError,),
+    retry_backoff=5, retry_backoff_max=300, retry_jitter=True, max_retries=8, soft_time_limit=240, time_limit=270,
+)
+def rate_sessions(self, session_ids: list[int]) -> list[int]:
+    """Rates sessions stopped together (sent in rounds: billing.rating_rounds); returns their charge records' ids.
+    When the database is unavailable or locked (OperationalError) the whole list is retried, rated ones included
+    (rating is idempotent). A session that fails otherwise is logged and left to the sweep, so that it does not
+    hold up the others."""
+    records = []
+    for session_id in session_ids:
+        try:
+            cdr = cdr_create_for_session(session_id=session_id)
+        except ChargingSession.DoesNotExist:
+            logger.warning("Session %s to rate does not exist", session_id)
+            continue
+        except (OperationalError, SoftTimeLimitExceeded):
+            raise
+        except Exception:
+            logger.exception("Rating session %s failed; the sweep will try again", session_id)
+            continue
+        if cdr is not None:
+            records.append(cdr.pk)
+    return records
 
 
 @shared_task(name="billing.rate_pending_sessions", acks_late=True, soft_time_limit=270, time_limit=300)

@@ -66,6 +66,18 @@ def stopped_quietly(session, at, meter_stop_wh) -> ChargingSession:
     return session
 
 
+def rating_fails_for(monkeypatch, session) -> None:
+    """Rating this one session raises (a bug, say); the others are rated as usual."""
+    real = tasks.cdr_create_for_session
+
+    def rate(*, session_id):
+        if session_id == session.pk:
+            raise RuntimeError("boom")
+        return real(session_id=session_id)
+
+    monkeypatch.setattr(tasks, "cdr_create_for_session", rate)
+
+
 def test_stopping_a_session_rates_it_right_after_the_commit_to_the_cent(django_capture_on_commit_callbacks):
     tariff = plain_tariff()
     session = session_started()
@@ -169,14 +181,7 @@ def test_the_sweep_goes_on_after_a_session_whose_rating_fails(monkeypatch):
     plain_tariff()
     sessions = [stopped_quietly(session_started(connector=ConnectorFactory()), BERLIN_EVENING + timedelta(hours=1),
                                 METER_START + 5_000) for _ in range(3)]
-    real = tasks.cdr_create_for_session
-
-    def failing_for_the_first(*, session_id):
-        if session_id == sessions[0].pk:
-            raise RuntimeError("boom")
-        return real(session_id=session_id)
-
-    monkeypatch.setattr(tasks, "cdr_create_for_session", failing_for_the_first)
+    rating_fails_for(monkeypatch, sessions[0])
 
     assert tasks.rate_pending_sessions() == 2
 

@@ -53,4 +53,4 @@ def test_a_session_stopped_on_the_server_is_priced_by_a_separate_worker(
     assert session.state == ChargingSession.State.COMPLETED and not session.needs_review
     assert (record.total_energy_wh, record.total_cost_excl_vat, record.total_cost_incl_vat) == (
         733, Decimal("0.29"), Decimal("0.34"))
-    assert "billing.rate_session" in worker_log.read_text(errors="replace")
+    assert "billing.rate_sessions" in worker_log.read_text(errors="replace")
