@@ -102,7 +102,14 @@ class StationSession:
         except FrameError as error:
             unique_id = "" if error.unique_id == "-1" else error.unique_id
             if error.message_type in (MessageType.CallResult, MessageType.CallError):
-                self._unreadable_answer(raw, error)
+                # An answer we cannot read. OCPP-J 1.6 answers only CALLs with a CALLERROR (2.0.1 added
+                # CALLRESULTERROR for this), so the station is sent nothing; our call it answers fails now with
+                # what was wrong, instead of timing out.
+                logger.warning("Station %s sent an answer that could not be read (%s): %.500r", self.id,
+                               error.description, raw)
+                self._answer_received(raw, error.message_type, unique_id, CallError(
+                    error.unique_id, error.code(self.version),
+                    f"The station's answer could not be read: {error.description}", {}))
                 return
             await self._commit_and_send(WriteItem(self.station_id, [
                 journal_row(self.station_id, "in", raw, None, unique_id),
@@ -133,27 +140,17 @@ class StationSession:
                 self._list_checked = True
                 await self._local_list_correct()
         else:
-            calling = self._calling
-            action = calling[1] if calling and calling[0] == message.unique_id else ""
-            journal.record(self.station_id, "in", raw=raw, message_type=message.message_type_id,
-                           unique_id=message.unique_id, action=action)
-            self._response_queue.put_nowait(message)
+            self._answer_received(raw, message.message_type_id, message.unique_id, message)
 
-    def _unreadable_answer(self, raw: str, error: FrameError) -> None:
-        """A CALLRESULT or CALLERROR we cannot read. OCPP-J 1.6 has no error for an answer (a CALLERROR answers
-        only a CALL; 2.0.1 added CALLRESULTERROR for this), so the station is sent nothing: the frame is
-        journaled, and our call it answers fails now with what was wrong, instead of timing out."""
+    def _answer_received(self, raw: str, message_type: int, unique_id: str, answer: CallResult | CallError) -> None:
+        """Journal an answer frame with the action of our call it answers, and hand it to that call (also one
+        that timed out: the next call skips it). An answer to no call of ours is only journaled."""
         calling = self._calling
-        answers_us = calling is not None and calling[0] == error.unique_id
-        logger.warning("Station %s sent an answer that could not be read (%s): %.500r", self.id, error.description,
-                       raw)
-        journal.record(self.station_id, "in", raw=raw, message_type=error.message_type,
-                       unique_id="" if error.unique_id == "-1" else error.unique_id,
-                       action=calling[1] if answers_us else "")
-        if answers_us:
-            self._response_queue.put_nowait(CallError(
-                error.unique_id, error.code(self.version), f"The station's answer could not be read: "
-                f"{error.description}", {}))
+        ours = calling is not None and calling[0] == unique_id
+        journal.record(self.station_id, "in", raw=raw, message_type=message_type, unique_id=unique_id,
+                       action=calling[1] if ours else "")
+        if ours:
+            self._response_queue.put_nowait(answer)
 
     async def _local_list_correct(self) -> None:
         try:
